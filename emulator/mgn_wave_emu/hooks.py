@@ -1,0 +1,53 @@
+"""One botocore `before-send` hook, registered ahead of moto's, that routes requests to our
+emulated services (Lambda invoke, MGN). Everything it does not claim falls through to moto.
+
+botocore copies `BUILTIN_HANDLERS` into each new session, so the hook is inserted at import time
+and the default boto3 session is dropped on activation: clients created after that see it.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any, Protocol
+
+import boto3
+from botocore.handlers import BUILTIN_HANDLERS
+
+if TYPE_CHECKING:
+    from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+
+
+class ServiceEmulator(Protocol):
+    """Answers one service's requests. Returns None to let the request fall through to moto."""
+
+    def handle(self, operation_name: str, request: AWSPreparedRequest) -> AWSResponse | None: ...
+
+
+class _Router:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._services: dict[str, ServiceEmulator] = {}
+
+    def activate(self, services: dict[str, ServiceEmulator]) -> None:
+        with self._lock:
+            self._services = dict(services)
+        boto3.DEFAULT_SESSION = None
+
+    def deactivate(self) -> None:
+        with self._lock:
+            self._services = {}
+
+    def __call__(self, request: AWSPreparedRequest, event_name: str, **_: Any) -> AWSResponse | None:
+        # event_name is "before-send.<service-id>.<OperationName>"
+        _, service_id, operation_name = event_name.split(".", 2)
+        with self._lock:
+            emulator = self._services.get(service_id)
+        if emulator is None:
+            return None
+        return emulator.handle(operation_name, request)
+
+
+router = _Router()
+
+if not any(handler is router for _, handler in BUILTIN_HANDLERS):
+    BUILTIN_HANDLERS.insert(0, ("before-send", router))

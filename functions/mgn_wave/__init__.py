@@ -1,0 +1,1 @@
+"""Private-network AWS MGN waves: the Lambda package (domain, adapters, handlers)."""

@@ -1,0 +1,1 @@
+"""Models at every boundary: state input/output, findings, network snapshots, reports."""
