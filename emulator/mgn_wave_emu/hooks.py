@@ -37,9 +37,9 @@ class _Router:
         with self._lock:
             self._services = {}
 
-    def __call__(self, request: AWSPreparedRequest, event_name: str, **_: Any) -> AWSResponse | None:
+    def __call__(self, request: AWSPreparedRequest, event_name: str, **_kwargs: Any) -> AWSResponse | None:
         # event_name is "before-send.<service-id>.<OperationName>"
-        _, service_id, operation_name = event_name.split(".", 2)
+        _event, service_id, operation_name = event_name.split(".", 2)
         with self._lock:
             emulator = self._services.get(service_id)
         if emulator is None:
@@ -49,5 +49,5 @@ class _Router:
 
 router = _Router()
 
-if not any(handler is router for _, handler in BUILTIN_HANDLERS):
+if not any(entry[1] is router for entry in BUILTIN_HANDLERS):
     BUILTIN_HANDLERS.insert(0, ("before-send", router))

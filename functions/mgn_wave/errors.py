@@ -34,3 +34,35 @@ class AwsResourceNotFoundError(MgnWaveError):
 
 class MgnNotInitializedError(MgnWaveError):
     """MGN has not been initialised in this Region (UninitializedAccountException)."""
+
+
+class MgnRequestRejectedError(MgnWaveError):
+    """MGN answered ValidationException: the request breaks a service-side rule (a limit, an enum,
+    an ID pattern). Retrying the same request will not help; the message names each field."""
+
+    def __init__(self, operation: str, message: str, reason: str, fields: list[tuple[str, str]]) -> None:
+        self.operation = operation
+        self.reason = reason
+        self.fields = fields
+        listed = "; ".join(f"{name}: {problem}" for name, problem in fields)
+        super().__init__(
+            f"MGN rejected {operation} ({reason}): {message}" + (f" [fields: {listed}]" if listed else "")
+        )
+
+
+class MgnConflictError(MgnWaveError):
+    """MGN answered ConflictException: the resource is in a state that forbids the change now
+    (e.g. a source server that is busy). It may succeed later; the state machine decides."""
+
+
+class AmbiguousTemplateError(MgnWaveError):
+    """Several replication templates exist and no stack parameter says which one to enforce."""
+
+
+class GuardrailViolationError(MgnWaveError):
+    """Writing the replication settings would break the private path; nothing was written."""
+
+
+class AwsRequestError(MgnWaveError):
+    """An AWS error that is neither transient, a missing permission, nor a missing resource
+    (e.g. a malformed request): retrying will not help and the message names the call."""

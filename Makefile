@@ -1,0 +1,53 @@
+# The README's two commands are `make demo` and `make test`; both bootstrap .venv themselves.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# sam build needs the Lambda runtime's Python (3.12) on PATH; pyenv keeps it off PATH by default.
+PY312_PREFIX := $(shell pyenv prefix 3.12 2>/dev/null || dirname $$(dirname $$(command -v python3.12 2>/dev/null)) 2>/dev/null)
+SAM_VENV := .venv-sam
+
+.PHONY: demo test lint typecheck template-lint unit integration e2e build runtime-check bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/mgn-wave demo
+
+test: $(STAMP) lint typecheck template-lint
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+template-lint: $(STAMP)
+	$(BIN)/cfn-lint template.yaml
+	$(BIN)/statelint statemachine/*.asl.json
+
+# The Lambda code must import and pass its unit tests on the runtime's Python too.
+runtime-check:
+	@test -n "$(PY312_PREFIX)" || { echo "python 3.12 not found (pyenv install 3.12 or put python3.12 on PATH)"; exit 1; }
+	$(PY312_PREFIX)/bin/python3 -m venv .venv-312
+	.venv-312/bin/pip install --quiet -e '.[dev]'
+	.venv-312/bin/pytest -q tests/unit
+
+$(SAM_VENV)/.installed:
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==1.170.0
+	touch $@
+
+build: $(SAM_VENV)/.installed
+	@test -n "$(PY312_PREFIX)" || { echo "python 3.12 not found (pyenv install 3.12 or put python3.12 on PATH)"; exit 1; }
+	PATH="$(PY312_PREFIX)/bin:$$PATH" $(SAM_VENV)/bin/sam build --template-file template.yaml
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .venv-312 .aws-sam .pytest_cache .mypy_cache .ruff_cache demo-output

@@ -1,0 +1,184 @@
+"""The emulated AWS in one object: moto (executing the real ASL), the Lambda router, the MGN
+emulator and the virtual clock, with the stack from `template.yaml` deployed into it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Self
+from unittest import mock
+
+import boto3
+from moto import mock_aws
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+
+from mgn_wave_emu.clock import VirtualClock
+from mgn_wave_emu.hooks import router
+from mgn_wave_emu.lambda_router import LambdaRouter
+from mgn_wave_emu.mgn import MgnEmulator
+from mgn_wave_emu.scenario import BuiltScenario, Scenario, build_scenario, load_scenario
+from mgn_wave_emu.stack import TEMPLATE_PATH, EmulatedStack, load_template, resolve_stack
+
+if TYPE_CHECKING:
+    from pathlib import Path
+    from types import TracebackType
+
+ACCOUNT_ID = "123456789012"  # moto's default account
+TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+
+
+class _VirtualTime:
+    """Stands in for the `time` module where the ASL engine sleeps between retries."""
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self._clock = clock
+
+    def sleep(self, seconds: float) -> None:
+        self._clock.advance(seconds)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+@dataclass
+class ExecutionResult:
+    status: str
+    output: Any
+    error: str | None
+    cause: str | None
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def states_entered(self) -> list[str]:
+        return [
+            event["stateEnteredEventDetails"]["name"]
+            for event in self.events
+            if "stateEnteredEventDetails" in event
+        ]
+
+
+class EmulatedAws:
+    """Context manager: `with EmulatedAws() as aws: aws.deploy(parameters); aws.run({...})`."""
+
+    def __init__(
+        self, *, region: str = "us-east-1", clock: VirtualClock | None = None, mgn_initialized: bool = True
+    ) -> None:
+        self.region = region
+        self.account_id = ACCOUNT_ID
+        self.clock = clock or VirtualClock()
+        self.mgn = MgnEmulator(self.clock, ACCOUNT_ID, region, initialized=mgn_initialized)
+        self.lambdas: LambdaRouter | None = None
+        self.stack: EmulatedStack | None = None
+        self.state_machine_arn = ""
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+        self._patches: list[Any] = []
+
+    def __enter__(self) -> Self:
+        self._mock.start()
+        clock = self.clock
+
+        def advance_instead_of_waiting(_self: WaitFunction, env: Any, wait_seconds: int) -> None:
+            if wait_seconds > 0 and env.is_running():
+                clock.advance(wait_seconds)
+
+        self._patches = [
+            mock.patch.object(WaitFunction, "_wait_interval", advance_instead_of_waiting),
+            mock.patch.object(retrier_decl, "time", _VirtualTime(clock)),
+            # No X-Ray daemon here: the emulated functions run with tracing off.
+            mock.patch.dict(
+                "os.environ", {"AWS_DEFAULT_REGION": self.region, "POWERTOOLS_TRACE_DISABLED": "1"}
+            ),
+        ]
+        for patch in self._patches:
+            patch.start()
+        # The engine logs every failed state at ERROR with its whole parse tree; the execution
+        # history already says what failed.
+        logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
+        router.activate({"mgn": self.mgn})
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        router.deactivate()
+        for patch in reversed(self._patches):
+            patch.stop()
+        self._mock.stop()
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name=self.region)  # type: ignore[call-overload]
+
+    def deploy(self, parameters: dict[str, str], template_path: Path = TEMPLATE_PATH) -> EmulatedStack:
+        """Deploy the template's functions (routed in process) and its state machine (into moto)."""
+        stack = resolve_stack(
+            load_template(template_path), parameters=parameters, region=self.region, account_id=ACCOUNT_ID
+        )
+        self.stack = stack
+        self.lambdas = LambdaRouter(stack)
+        router.activate({"mgn": self.mgn, "lambda": self.lambdas})
+        role_arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{stack.stack_name}-StateMachineRole"
+        created = self.client("stepfunctions").create_state_machine(
+            name=stack.state_machine_name, definition=stack.state_machine_definition, roleArn=role_arn
+        )
+        self.state_machine_arn = created["stateMachineArn"]
+        return stack
+
+    def build_scenario(self, scenario: Scenario | str) -> BuiltScenario:
+        """Create a scenario's networks in moto."""
+        if isinstance(scenario, str):
+            scenario = load_scenario(scenario)
+        if scenario.region != self.region:
+            raise ValueError(f"scenario region {scenario.region} differs from the emulated {self.region}")
+        return build_scenario(scenario, self.client("ec2"))
+
+    @staticmethod
+    def stack_parameters(built: BuiltScenario) -> dict[str, str]:
+        """The stack parameters an operator would give for this network."""
+        target = built.target
+        return {
+            "StagingVpcId": target.staging_vpc_id,
+            "StagingSubnetId": target.staging_subnet_id,
+            "ReplicationSecurityGroupIds": ",".join(target.replication_sg_ids),
+            "SourceCidrs": ",".join(str(cidr) for cidr in target.source_cidrs),
+        }
+
+    def deploy_scenario(self, scenario: Scenario | str) -> BuiltScenario:
+        built = self.build_scenario(scenario)
+        self.deploy(self.stack_parameters(built))
+        return built
+
+    def start(self, execution_input: dict[str, Any], name: str) -> str:
+        sfn = self.client("stepfunctions")
+        started = sfn.start_execution(
+            stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(execution_input)
+        )
+        return str(started["executionArn"])
+
+    def wait(self, execution_arn: str, timeout_seconds: float = 120) -> ExecutionResult:
+        """Block (in real time) until the execution ends; the virtual clock runs on its own."""
+        sfn = self.client("stepfunctions")
+        deadline = time.monotonic() + timeout_seconds
+        while True:
+            described = sfn.describe_execution(executionArn=execution_arn)
+            if described["status"] in TERMINAL:
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{execution_arn} still {described['status']} after {timeout_seconds}s")
+            time.sleep(0.005)
+        events: list[dict[str, Any]] = []
+        for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
+            events.extend(page["events"])
+        output = described.get("output")
+        return ExecutionResult(
+            status=described["status"],
+            output=json.loads(output) if output else None,
+            error=described.get("error"),
+            cause=described.get("cause"),
+            events=events,
+        )
+
+    def run(self, execution_input: dict[str, Any], name: str = "run-1") -> ExecutionResult:
+        return self.wait(self.start(execution_input, name))

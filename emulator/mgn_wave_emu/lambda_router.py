@@ -1,0 +1,147 @@
+"""`lambda:Invoke` routed in process to the handlers `template.yaml` names.
+
+A handler's exception becomes a Lambda *function error* (`X-Amz-Function-Error: Unhandled`,
+payload `{errorType, errorMessage, stackTrace}`), exactly what the Python runtime returns, so the
+state machine's `Retry`/`Catch` match on our exception class names as they do on AWS.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import logging
+import os
+import threading
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from unittest import mock
+from urllib.parse import unquote
+
+from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
+from moto.core.botocore_stubber import MockRawResponse
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from botocore.awsrequest import AWSPreparedRequest
+
+    from mgn_wave_emu.stack import EmulatedFunction, EmulatedStack
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of the runtime's context object that handlers and Powertools read."""
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    timeout_seconds: int
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = "emulated"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.timeout_seconds * 1000
+
+
+_EXECUTED = {"X-Amz-Executed-Version": "$LATEST"}
+
+
+class LambdaLogs(io.StringIO):
+    """Where the emulated functions' log lines go: CloudWatch Logs on AWS, this buffer here.
+    (Keeps the demo's terminal clean and lets tests read every line a function wrote.)"""
+
+    @property
+    def lines(self) -> list[str]:
+        return self.getvalue().splitlines()
+
+
+@dataclass(frozen=True)
+class Invocation:
+    function_name: str
+    event: Any
+    error_type: str | None
+
+
+def _response(url: str, status: int, payload: Any, headers: dict[str, str]) -> AWSResponse:
+    http_headers = HTTPHeaders()
+    for name, value in headers.items():
+        http_headers[name] = value
+    return AWSResponse(url, status, http_headers, MockRawResponse(json.dumps(payload, default=str)))
+
+
+class LambdaRouter:
+    """Runs one invocation at a time: handlers read `os.environ`, which is process-wide, and the
+    emulated functions of one stack have different environments."""
+
+    def __init__(self, stack: EmulatedStack) -> None:
+        self._stack = stack
+        self.logs = LambdaLogs()
+        self._lock = threading.RLock()
+        self.invocations: list[Invocation] = []
+
+    def handle(self, operation_name: str, request: AWSPreparedRequest) -> AWSResponse | None:
+        if operation_name != "Invoke":
+            return None  # everything else (CreateFunction, ...) is moto's
+        # URL: https://lambda.<region>.amazonaws.com/2015-03-31/functions/<name-or-arn>/invocations
+        name = unquote(request.url.split("/functions/", 1)[1].split("/", 1)[0])
+        try:
+            function = self._stack.function(name)
+        except KeyError:
+            error = {"message": f"Function not found: {name}", "Type": "User"}
+            return _response(request.url, 404, error, {"x-amzn-ErrorType": "ResourceNotFoundException"})
+        raw = request.body
+        event = json.loads(raw) if isinstance(raw, bytes | str) and raw else {}
+        return self.invoke(function, event, request.url)
+
+    def invoke(self, function: EmulatedFunction, event: Any, url: str = "") -> AWSResponse:
+        with self._lock:
+            handler = self._load(function.handler)
+            context = LambdaContext(
+                function_name=function.function_name,
+                invoked_function_arn=function.arn,
+                memory_limit_in_mb=function.memory_mb,
+                timeout_seconds=function.timeout_seconds,
+            )
+            environment = {
+                **function.environment,
+                "AWS_REGION": self._stack.region,
+                "AWS_DEFAULT_REGION": self._stack.region,
+                "AWS_LAMBDA_FUNCTION_NAME": function.function_name,
+            }
+            with mock.patch.dict(os.environ, environment):
+                self._capture_logs(environment.get("POWERTOOLS_SERVICE_NAME"))
+                try:
+                    result = handler(event, context)
+                except Exception as exc:
+                    self.invocations.append(Invocation(function.function_name, event, type(exc).__name__))
+                    payload = {
+                        "errorType": type(exc).__name__,
+                        "errorMessage": str(exc),
+                        "stackTrace": traceback.format_tb(exc.__traceback__),
+                    }
+                    return _response(url, 200, payload, {**_EXECUTED, "X-Amz-Function-Error": "Unhandled"})
+            self.invocations.append(Invocation(function.function_name, event, None))
+            return _response(url, 200, result, _EXECUTED)
+
+    def _capture_logs(self, service_name: str | None) -> None:
+        # Powertools' Logger writes through a StreamHandler on the stdlib logger named after the
+        # service; point it at our buffer, as the Lambda runtime points stdout at CloudWatch.
+        if not service_name:
+            return
+        for log_handler in logging.getLogger(service_name).handlers:
+            if isinstance(log_handler, logging.StreamHandler) and log_handler.stream is not self.logs:
+                log_handler.setStream(self.logs)
+
+    @staticmethod
+    def _load(handler_path: str) -> Callable[[Any, LambdaContext], Any]:
+        module_name, attribute = handler_path.rsplit(".", 1)
+        handler: Callable[[Any, LambdaContext], Any] = getattr(
+            importlib.import_module(module_name), attribute
+        )
+        return handler

@@ -1,0 +1,27 @@
+"""boto3 clients, created lazily (never at import) and reused across warm invocations."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_ec2 import EC2Client
+    from mypy_boto3_mgn import MgnClient
+
+# Standard mode retries throttling and 5xx with backoff and jitter; what survives it becomes a
+# TransientAwsError and the state machine's Retry takes over.
+CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, user_agent_extra="mgn-wave/0.1")
+
+
+@cache
+def ec2_client(region: str | None = None) -> EC2Client:
+    return boto3.client("ec2", region_name=region, config=CLIENT_CONFIG)
+
+
+@cache
+def mgn_client(region: str | None = None) -> MgnClient:
+    return boto3.client("mgn", region_name=region, config=CLIENT_CONFIG)

@@ -1,0 +1,103 @@
+"""Configuration from the environment `template.yaml` sets, validated once per invocation.
+
+A missing or malformed variable fails loudly with the stack parameter it comes from; nothing
+falls back to a silent default.
+"""
+
+from __future__ import annotations
+
+import os
+
+from pydantic import ValidationError
+
+from mgn_wave.errors import ConfigurationError
+from mgn_wave.models.network import PrivatePathTarget
+from mgn_wave.models.replication import ReplicationPolicy
+from mgn_wave.models.validation import first_error
+
+# environment variable -> (stack parameter it comes from, PrivatePathTarget field)
+_PRIVATE_PATH_VARIABLES = {
+    "AWS_REGION": ("the Lambda runtime", "region"),
+    "STAGING_VPC_ID": ("StagingVpcId", "staging_vpc_id"),
+    "STAGING_SUBNET_ID": ("StagingSubnetId", "staging_subnet_id"),
+    "REPLICATION_SG_IDS": ("ReplicationSecurityGroupIds", "replication_sg_ids"),
+    "SOURCE_CIDRS": ("SourceCidrs", "source_cidrs"),
+}
+_OTHER_ORIGINS = {"WAVE_TAG_KEY": "WaveTagKey"}
+_LIST_VARIABLES = {"REPLICATION_SG_IDS", "SOURCE_CIDRS"}
+
+
+def _require(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        origin = _PRIVATE_PATH_VARIABLES.get(name, (_OTHER_ORIGINS.get(name, "template.yaml"),))[0]
+        raise ConfigurationError(f"environment variable {name} is not set (it comes from {origin})")
+    return value
+
+
+def private_path_from_env() -> PrivatePathTarget:
+    """The staging network and source ranges this stack was deployed for."""
+    values: dict[str, object] = {}
+    for variable, (_, field) in _PRIVATE_PATH_VARIABLES.items():
+        raw = _require(variable)
+        values[field] = tuple(item.strip() for item in raw.split(",")) if variable in _LIST_VARIABLES else raw
+    try:
+        return PrivatePathTarget.model_validate(values)
+    except ValidationError as exc:
+        field, message = first_error(PrivatePathTarget, exc)
+        variable = next((v for v, (_, f) in _PRIVATE_PATH_VARIABLES.items() if f == field), field)
+        raise ConfigurationError(f"environment variable {variable}: {message}") from None
+
+
+def _optional(name: str) -> str | None:
+    """A variable the template always sets, whose empty value means "the operator chose nothing"."""
+    if name not in os.environ:
+        raise ConfigurationError(
+            f"environment variable {name} is not set (template.yaml sets it, even if empty)"
+        )
+    return os.environ[name].strip() or None
+
+
+def _staging_area_tags(raw: str | None) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for item in (raw or "").split(","):
+        if not item.strip():
+            continue
+        key, separator, value = item.partition("=")
+        if not separator or not key.strip():
+            raise ConfigurationError(
+                f"environment variable STAGING_AREA_TAGS: {item!r} is not Key=Value (from StagingAreaTags)"
+            )
+        tags[key.strip()] = value.strip()
+    return tags
+
+
+def replication_policy_from_env(target: PrivatePathTarget) -> ReplicationPolicy:
+    """Private-path values from the target, and the operator's optional tuning."""
+    bandwidth = _optional("BANDWIDTH_THROTTLING_MBPS")
+    encryption = _optional("EBS_ENCRYPTION")
+    key_arn = _optional("EBS_ENCRYPTION_KEY_ARN")
+    if encryption == "CUSTOM" and not key_arn:
+        raise ConfigurationError(
+            "EBS_ENCRYPTION=CUSTOM needs EBS_ENCRYPTION_KEY_ARN (stack parameter EbsEncryptionKeyArn)"
+        )
+    try:
+        return ReplicationPolicy(
+            staging_subnet_id=target.staging_subnet_id,
+            replication_sg_ids=target.replication_sg_ids,
+            replication_server_instance_type=_optional("REPLICATION_SERVER_INSTANCE_TYPE"),
+            ebs_encryption=encryption,
+            ebs_encryption_key_arn=key_arn,
+            bandwidth_throttling_mbps=int(bandwidth) if bandwidth is not None else None,
+            staging_area_tags=_staging_area_tags(_optional("STAGING_AREA_TAGS")),
+        )
+    except (ValidationError, ValueError) as exc:
+        raise ConfigurationError(f"replication settings from the environment: {exc}") from None
+
+
+def replication_template_id_from_env() -> str | None:
+    return _optional("REPLICATION_TEMPLATE_ID")
+
+
+def wave_tag_key_from_env() -> str:
+    return _require("WAVE_TAG_KEY")

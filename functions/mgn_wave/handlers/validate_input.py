@@ -1,0 +1,19 @@
+"""ValidateInput: the execution input, checked against its contract before anything runs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from mgn_wave import steps
+from mgn_wave.observability import logger, tracer
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    wave_input = steps.validate_wave_input(event)
+    logger.info("wave input accepted", extra={"wave": wave_input.wave})
+    return wave_input.model_dump(mode="json", by_alias=True)

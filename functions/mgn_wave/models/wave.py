@@ -1,0 +1,29 @@
+"""The execution input of `MigrateWave` (DESIGN.md §4)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+# A wave name becomes part of tag values, execution names and S3 keys: keep it to a safe set.
+WAVE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$"
+# EC2 instances (8 or 17 hex digits) and SSM hybrid-activated nodes (mi- + 17 hex digits).
+INSTANCE_ID_PATTERN = r"^(i-[0-9a-f]{8}|i-[0-9a-f]{17}|mi-[0-9a-f]{17})$"
+MAX_WAVE_SERVERS = 1000
+
+InstanceId = Annotated[str, Field(pattern=INSTANCE_ID_PATTERN)]
+
+
+class WaveInput(BaseModel):
+    """`{"wave": "<name>"}` plus optional overrides. Unknown fields are refused: a typo such as
+    `dryrun` must not silently run a real wave."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    wave: str = Field(pattern=WAVE_NAME_PATTERN)
+    instance_ids: tuple[InstanceId, ...] | None = Field(
+        default=None, alias="instanceIds", min_length=1, max_length=MAX_WAVE_SERVERS
+    )
+    dry_run: StrictBool = Field(default=False, alias="dryRun")
+    force: StrictBool = False

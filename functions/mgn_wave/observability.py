@@ -1,0 +1,10 @@
+"""One place for Logger, Tracer and Metrics. Names come from the `Globals` environment in
+`template.yaml` (POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE), never from literals."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()

@@ -1,0 +1,99 @@
+"""Static checks that keep template.yaml, the ASL and the Lambda package consistent."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mgn_wave import errors
+from mgn_wave_emu.stack import REPO_ROOT, load_template
+
+TEMPLATE = load_template()
+RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
+FUNCTIONS = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless::Function"}
+STATE_MACHINES = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless::StateMachine"}
+BUILTIN_ERROR_PREFIXES = ("States.", "Lambda.")
+
+
+def _definition(resource: dict[str, Any]) -> str:
+    return (REPO_ROOT / resource["Properties"]["DefinitionUri"]).read_text(encoding="utf-8")
+
+
+def _error_names(node: Any) -> set[str]:
+    names: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "ErrorEquals":
+                names.update(value)
+            else:
+                names |= _error_names(value)
+    elif isinstance(node, list):
+        for item in node:
+            names |= _error_names(item)
+    return names
+
+
+@pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
+def test_function_handler_resolves_to_a_callable(logical_id: str) -> None:
+    module_name, attribute = FUNCTIONS[logical_id]["Properties"]["Handler"].rsplit(".", 1)
+    assert callable(getattr(importlib.import_module(module_name), attribute))
+
+
+@pytest.mark.parametrize("logical_id", sorted(STATE_MACHINES))
+def test_state_machine_substitutions_match_the_definition(logical_id: str) -> None:
+    # Given
+    resource = STATE_MACHINES[logical_id]
+    used = set(re.findall(r"\$\{([A-Za-z0-9]+)\}", _definition(resource)))
+    # Then: every placeholder is substituted and no substitution is dead
+    assert used == set(resource["Properties"]["DefinitionSubstitutions"])
+
+
+@pytest.mark.parametrize("logical_id", sorted(STATE_MACHINES))
+def test_state_machine_catches_only_errors_that_exist(logical_id: str) -> None:
+    # Retry/Catch match on our exception class names: a renamed class must fail here, not in production.
+    names = _error_names(json.loads(_definition(STATE_MACHINES[logical_id])))
+    ours = {n for n in names if not n.startswith(BUILTIN_ERROR_PREFIXES)}
+    assert ours, "expected at least one of our typed errors in Retry/Catch"
+    for name in ours:
+        assert isinstance(getattr(errors, name, None), type), f"{name} is not a class in mgn_wave.errors"
+
+
+def test_lambda_package_imports_only_what_it_ships() -> None:
+    # The Lambda build contains functions/ and functions/requirements.txt, nothing else.
+    shipped = {"mgn_wave", "boto3", "botocore", "aws_lambda_powertools", "pydantic", "pydantic_core"}
+    typing_only = {"mypy_boto3_ec2", "mypy_boto3_mgn"}
+    for path in (REPO_ROOT / "functions").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                roots = {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                roots = {node.module.split(".")[0]}
+            else:
+                continue
+            third_party = {r for r in roots if r not in sys.stdlib_module_names}
+            assert third_party <= shipped | typing_only, f"{path}: imports {third_party - shipped}"
+
+
+def test_lambda_requirements_pin_the_project_versions() -> None:
+    pyproject = (REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    for line in (REPO_ROOT / "functions/requirements.txt").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            assert f'"{line}"' in pyproject, f"functions/requirements.txt pins {line}; pyproject.toml differs"
+
+
+def test_every_function_has_a_bounded_log_group() -> None:
+    for logical_id, resource in FUNCTIONS.items():
+        group_ref = resource["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert "RetentionInDays" in RESOURCES[group_ref]["Properties"], logical_id
+
+
+def test_events_folder_holds_valid_json() -> None:
+    for path in Path(REPO_ROOT / "events").glob("*.json"):
+        json.loads(path.read_text(encoding="utf-8"))
