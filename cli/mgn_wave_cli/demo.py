@@ -6,17 +6,18 @@ import json
 import time
 from typing import TYPE_CHECKING
 
-from mgn_wave.models.findings import Finding
-from mgn_wave_emu.harness import EmulatedAws
-from mgn_wave_emu.scenario import load_scenario
 from rich.panel import Panel
 from rich.table import Table
 
+from mgn_wave.models.findings import Finding
 from mgn_wave_cli.render import print_findings
+from mgn_wave_emu.harness import EmulatedAws
+from mgn_wave_emu.scenario import load_scenario
 
 if TYPE_CHECKING:
-    from mgn_wave_emu.harness import ExecutionResult
     from rich.console import Console
+
+    from mgn_wave_emu.harness import ExecutionResult
 
 # Ends the demo accepts as a verdict; anything else (a crash, an unexpected error) fails it.
 VERDICTS = {("SUCCEEDED", None), ("FAILED", "PreflightBlocked")}

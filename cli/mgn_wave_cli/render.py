@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
-from mgn_wave.models.findings import Severity
 from rich.table import Table
 from rich.text import Text
+
+from mgn_wave.models.findings import Severity
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from mgn_wave.models.findings import Finding
     from rich.console import Console
+
+    from mgn_wave.models.findings import Finding
+    from mgn_wave.models.replication import EnforcementReport
 
 SEVERITY_STYLE = {Severity.BLOCKER: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -50,3 +54,35 @@ def print_findings(console: Console, findings: list[Finding]) -> None:
         console.print(f"[bold red]{blockers} blocker(s): fix them before installing any agent.[/bold red]")
     else:
         console.print("[green]No blocker: the private path to MGN is usable.[/green]")
+
+
+def _value(value: object) -> str:
+    return "—" if value is None else json.dumps(value, sort_keys=True)
+
+
+def print_drift(console: Console, report: EnforcementReport) -> None:
+    """One table: every template/server field that differed, before → after, and what was done."""
+    table = Table(title="replication settings" + (" (dry run: nothing written)" if report.dry_run else ""))
+    table.add_column("resource", no_wrap=True)
+    table.add_column("action")
+    table.add_column("field")
+    table.add_column("before")
+    table.add_column("after")
+    for drift in (report.template, *report.servers):
+        if not drift.changes:
+            table.add_row(drift.resource_id, drift.action.value, "", "", "", style="dim")
+        for change in drift.changes:
+            table.add_row(
+                drift.resource_id,
+                drift.action.value,
+                change.field,
+                _value(change.before),
+                _value(change.after),
+            )
+        if drift.error:
+            table.add_row(drift.resource_id, drift.action.value, "error", drift.error, "", style="red")
+    console.print(table)
+    if not report.drift_found:
+        console.print(
+            "[green]No drift: the template and every registered server already hold the private path.[/green]"
+        )

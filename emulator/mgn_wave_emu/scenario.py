@@ -19,8 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
-from mgn_wave.models.network import REGION_PATTERN, PrivatePathTarget
-from mgn_wave.preflight.checks import FINDING_CODES
 from pydantic import (
     AliasChoices,
     BaseModel,
@@ -30,6 +28,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from mgn_wave.models.network import REGION_PATTERN, PrivatePathTarget
+from mgn_wave.preflight.checks import FINDING_CODES
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+
 from mgn_wave_emu.harness import EmulatedAws
 
 if TYPE_CHECKING:

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 
 import boto3
 import pytest
-from mgn_wave_emu.scenario import build_scenario, load_scenario
 from moto.server import ThreadedMotoServer
+
+from mgn_wave_emu.scenario import build_scenario, load_scenario
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

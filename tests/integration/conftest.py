@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 from botocore.config import Config
+from moto import mock_aws
+
 from mgn_wave_emu.clock import VirtualClock
 from mgn_wave_emu.hooks import router
 from mgn_wave_emu.mgn import MgnEmulator
-from moto import mock_aws
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -7,6 +7,7 @@ import time
 from typing import TYPE_CHECKING
 
 import pytest
+
 from mgn_wave_emu.harness import EmulatedAws
 
 if TYPE_CHECKING:

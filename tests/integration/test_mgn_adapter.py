@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import botocore.session
 import pytest
 from botocore.exceptions import ClientError
+
 from mgn_wave.adapters.mgn import MgnAdapter
 from mgn_wave.errors import (
     AwsAccessError,
@@ -23,8 +24,9 @@ from mgn_wave.models import mgn as mgn_models
 if TYPE_CHECKING:
     from enum import StrEnum
 
-    from mgn_wave_emu.mgn import MgnEmulator
     from mypy_boto3_mgn import MgnClient
+
+    from mgn_wave_emu.mgn import MgnEmulator
 
 UNKNOWN_SERVER = "s-00000000000000000"
 BOOT_DISK_GP3 = {"deviceName": "/dev/sda", "stagingDiskType": "GP3"}

@@ -13,6 +13,7 @@ import botocore.session
 import pytest
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+
 from mgn_wave_emu.clock import VirtualClock
 from mgn_wave_emu.hooks import router
 from mgn_wave_emu.mgn import MgnEmulator, RegistrationRefusedError

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from mgn_wave import errors
 from mgn_wave_emu.stack import REPO_ROOT, load_template
 

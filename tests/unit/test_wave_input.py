@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from mgn_wave.errors import InvalidInputError
 from mgn_wave.steps import validate_wave_input
 

@@ -663,29 +663,25 @@ def check_nacls(snapshot: NetworkSnapshot, target: PrivatePathTarget) -> list[Fi
         if verdict.allowed:
             continue
         direction, preposition = ("outbound", "to") if flow.egress else ("inbound", "from")
-        decided_by = (
-            "the default rule * (deny)"
-            if verdict.rule_number == DEFAULT_RULE_NUMBER
-            else (f"rule {verdict.rule_number} (deny)")
-        )
         port_text = _ports_text(flow.ports)
-        below = (
-            ""
-            if verdict.rule_number == DEFAULT_RULE_NUMBER
-            else f" with a rule number below {verdict.rule_number}"
-        )
+        if verdict.rule_number == DEFAULT_RULE_NUMBER:
+            decided_by, below = "the default rule * (deny)", ""
+        else:
+            decided_by, below = (
+                f"rule {verdict.rule_number} (deny)",
+                f" with a rule number below {verdict.rule_number}",
+            )
+        part = ""
+        if (verdict.blocked_peer, verdict.blocked_ports) != (flow.peer, flow.ports) and verdict.blocked_ports:
+            # A partial block: say which part, so the operator finds the entry that catches it.
+            part = f" (for {verdict.blocked_peer} ports {_ports_text(verdict.blocked_ports)})"
         findings.append(
             _finding(
                 Severity.BLOCKER,
                 NACL_BLOCKS,
                 acl.network_acl_id,
                 f"Network ACL {acl.network_acl_id} of {flow.subnet_label} blocks {direction} TCP {port_text} "
-                f"{preposition} {flow.peer_label}: {decided_by} decides"
-                + (
-                    f" (for {verdict.blocked_peer} ports {_ports_text(verdict.blocked_ports)})."
-                    if verdict.blocked_peer is not None and verdict.blocked_ports is not None
-                    else "."
-                ),
+                f"{preposition} {flow.peer_label}: {decided_by} decides{part}.",
                 f"Add an {direction} allow entry to {acl.network_acl_id}{below}: TCP {port_text} "
                 f"{preposition} {flow.peer}.",
             )

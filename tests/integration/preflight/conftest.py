@@ -6,18 +6,20 @@ from typing import TYPE_CHECKING
 
 import boto3
 import pytest
+from moto import mock_aws
+
 from mgn_wave.adapters.ec2 import Ec2Adapter
 from mgn_wave.preflight.checks import run_preflight
 from mgn_wave_emu.scenario import build_scenario, load_scenario
-from moto import mock_aws
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
+    from mypy_boto3_ec2 import EC2Client
+
     from mgn_wave.models.findings import Finding
     from mgn_wave.models.network import PrivatePathTarget
     from mgn_wave_emu.scenario import BuiltScenario
-    from mypy_boto3_ec2 import EC2Client
 
 REGION = "us-east-1"
 # One session for the module: its loader caches the EC2 model, which a new client per test

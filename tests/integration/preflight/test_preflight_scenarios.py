@@ -10,20 +10,22 @@ import json
 from typing import TYPE_CHECKING
 
 import pytest
+from moto.ec2.models import ec2_backends
+
 from mgn_wave.adapters.ec2 import Ec2Adapter
 from mgn_wave.errors import AwsResourceNotFoundError, InvalidInputError
 from mgn_wave.models.findings import Severity
-from mgn_wave.models.network import PrivatePathTarget
 from mgn_wave.preflight.checks import FINDING_CODES, mgn_s3_buckets
 from mgn_wave_emu.scenario import shipped_scenarios
-from moto.ec2.models import ec2_backends
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from mgn_wave.models.findings import Finding
-    from mgn_wave_emu.scenario import BuiltScenario
     from mypy_boto3_ec2 import EC2Client
+
+    from mgn_wave.models.findings import Finding
+    from mgn_wave.models.network import PrivatePathTarget
+    from mgn_wave_emu.scenario import BuiltScenario
 
 SOURCE = "10.10.0.0/16"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import boto3
 import pytest
 from botocore.stub import Stubber
+
 from mgn_wave.adapters.ec2 import REQUIRED_IAM_ACTIONS, Ec2Adapter
 from mgn_wave.errors import (
     AwsAccessError,

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 import yaml
+
 from mgn_wave_emu.scenario import ScenarioError, load_scenario, parse_scenario, shipped_scenarios
 
 if TYPE_CHECKING:

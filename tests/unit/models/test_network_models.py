@@ -5,8 +5,9 @@ from __future__ import annotations
 from ipaddress import IPv4Network
 
 import pytest
-from mgn_wave.models.network import NaclEntry, PrivatePathTarget, SgRule
 from pydantic import ValidationError
+
+from mgn_wave.models.network import NaclEntry, PrivatePathTarget, SgRule
 
 VALID = {
     "region": "us-east-1",

@@ -11,6 +11,7 @@ from ipaddress import IPv4Network
 from typing import Any, ClassVar
 
 import pytest
+
 from mgn_wave.models.findings import Finding, Severity
 from mgn_wave.models.network import (
     DnsEntry,

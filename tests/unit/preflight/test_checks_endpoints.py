@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from mgn_wave.models.findings import Severity
 from mgn_wave.models.network import DnsEntry
 

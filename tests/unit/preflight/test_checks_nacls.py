@@ -5,6 +5,7 @@ from __future__ import annotations
 from ipaddress import IPv4Network
 
 import pytest
+
 from mgn_wave.models.network import NaclEntry, NetworkAcl
 from mgn_wave.preflight.nacl import DEFAULT_RULE_NUMBER, evaluate_nacl
 
@@ -217,3 +218,17 @@ def test_run_preflight_subnet_without_explicit_nacl_uses_default(network) -> Non
     codes = network.codes()
     # Then
     assert codes == {"NACL_BLOCKS"}
+
+
+def test_run_preflight_nacl_denying_part_of_source_names_that_part(network) -> None:
+    # Given a deny for one /24 of the source range, ahead of the allow-all
+    acl = network.network_acls[network.DEFAULT_NACL]
+    deny = network.nacl_entry(50, "deny", "10.10.200.0/24", protocol="6")
+    network.set_nacl(network.DEFAULT_NACL, entries=(*acl.entries, deny))
+    # When
+    problems = network.problems()
+    # Then: 1500 to the staging subnet and 443 to the endpoints, for that /24 only
+    assert {f.code for f in problems} == {"NACL_BLOCKS"}
+    assert all("rule 50 (deny) decides (for 10.10.200.0/24 ports " in f.message for f in problems)
+    assert any("TCP 1500" in f.message for f in problems)
+    assert any("TCP 443" in f.message for f in problems)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from mgn_wave.preflight.policy import Decision, evaluate
 
 AL2023 = "arn:aws:s3:::al2023-repos-us-east-1-de612dc2/*"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ipaddress import IPv4Network
 
 import pytest
+
 from mgn_wave.models.network import PrefixList, RouteTargetKind
 
 
