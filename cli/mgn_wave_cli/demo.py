@@ -10,7 +10,8 @@ from rich.panel import Panel
 from rich.table import Table
 
 from mgn_wave.models.findings import Finding
-from mgn_wave_cli.render import print_findings
+from mgn_wave.models.replication import EnforcementReport
+from mgn_wave_cli.render import print_drift, print_findings
 from mgn_wave_emu.harness import EmulatedAws
 from mgn_wave_emu.scenario import load_scenario
 
@@ -55,9 +56,11 @@ def run_demo(console: Console, scenario_names: list[str]) -> int:
             aws.deploy_scenario(scenario)
             console.rule(f"[bold]scenario {name}[/bold]")
             console.print(f"[dim]{scenario.description}[/dim]")
-            result = aws.run({"wave": "demo-wave"}, name=f"demo-{name}")
+            result = aws.run({"wave": scenario.mgn.wave}, name=f"demo-{name}")
         console.print(_states_table(result))
         print_findings(console, _findings(result))
+        if result.status == "SUCCEEDED" and "replicationSettings" in result.output:
+            print_drift(console, EnforcementReport.model_validate(result.output["replicationSettings"]))
         verdict = f"{result.status}" + (f" ({result.error})" if result.error else "")
         style = "green" if result.status == "SUCCEEDED" else "red"
         elapsed = time.perf_counter() - started

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
 from mgn_wave.models.findings import Severity
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from rich.console import Console
 
     from mgn_wave.models.findings import Finding
@@ -21,34 +20,23 @@ if TYPE_CHECKING:
 SEVERITY_STYLE = {Severity.BLOCKER: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
-def findings_table(findings: Iterable[Finding], severity: Severity) -> Table | None:
-    rows = [f for f in findings if f.severity is severity]
-    if not rows:
-        return None
-    table = Table(
-        title=Text(f"{severity.value} ({len(rows)})", style=SEVERITY_STYLE[severity]),
-        title_justify="left",
-        show_lines=True,
-        expand=True,
-    )
-    table.add_column("code", style=SEVERITY_STYLE[severity], no_wrap=True)
-    table.add_column("resource", no_wrap=True)
-    table.add_column("problem", ratio=3)
-    table.add_column("fix", ratio=3)
-    for finding in rows:
-        table.add_row(finding.code, finding.resource, finding.message, finding.fix)
-    return table
-
-
 def print_findings(console: Console, findings: list[Finding]) -> None:
-    """Grouped by severity, blockers first, each with its fix."""
+    """Grouped by severity, blockers first; each finding with the resource, the problem and the fix.
+    A block per finding rather than a table: messages are sentences and must stay readable at 80
+    columns."""
     if not findings:
         console.print("[green]No findings: the private path to MGN is complete.[/green]")
         return
     for severity in Severity:
-        table = findings_table(findings, severity)
-        if table is not None:
-            console.print(table)
+        group = [f for f in findings if f.severity is severity]
+        if not group:
+            continue
+        style = SEVERITY_STYLE[severity]
+        console.rule(Text(f"{severity.value} ({len(group)})", style=style), align="left", style=style)
+        for finding in group:
+            console.print(Text.assemble((finding.code, style), "  ", (finding.resource, "bold")))
+            console.print(Padding(Text.assemble(("problem ", "dim"), finding.message), (0, 0, 0, 2)))
+            console.print(Padding(Text.assemble(("fix     ", "dim"), finding.fix), (0, 0, 0, 2)))
     blockers = sum(1 for f in findings if f.severity is Severity.BLOCKER)
     if blockers:
         console.print(f"[bold red]{blockers} blocker(s): fix them before installing any agent.[/bold red]")
@@ -57,32 +45,34 @@ def print_findings(console: Console, findings: list[Finding]) -> None:
 
 
 def _value(value: object) -> str:
-    return "—" if value is None else json.dumps(value, sort_keys=True)
+    if value is None:
+        return "-"
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
 
 
 def print_drift(console: Console, report: EnforcementReport) -> None:
-    """One table: every template/server field that differed, before → after, and what was done."""
+    """Every template/server field that differed, before → after, and what was done about it."""
     table = Table(title="replication settings" + (" (dry run: nothing written)" if report.dry_run else ""))
-    table.add_column("resource", no_wrap=True)
-    table.add_column("action")
-    table.add_column("field")
-    table.add_column("before")
-    table.add_column("after")
+    table.add_column("resource / action", no_wrap=True)
+    table.add_column("field", no_wrap=True)
+    table.add_column("before → after")
     for drift in (report.template, *report.servers):
-        if not drift.changes:
-            table.add_row(drift.resource_id, drift.action.value, "", "", "", style="dim")
-        for change in drift.changes:
-            table.add_row(
-                drift.resource_id,
-                drift.action.value,
-                change.field,
-                _value(change.before),
-                _value(change.after),
-            )
+        rows = [
+            (change.field, f"{_value(change.before)} → {_value(change.after)}") for change in drift.changes
+        ]
         if drift.error:
-            table.add_row(drift.resource_id, drift.action.value, "error", drift.error, "", style="red")
+            rows.append(("error", drift.error))
+        for number, (field, change) in enumerate(rows or [("", "")]):
+            first = number == 0
+            table.add_row(
+                f"{drift.resource_id}\n[dim]{drift.action.value}[/dim]" if first else "",
+                field,
+                change,
+                style="red" if field == "error" else None,
+                end_section=number == len(rows) - 1,
+            )
     console.print(table)
     if not report.drift_found:
         console.print(
-            "[green]No drift: the template and every registered server already hold the private path.[/green]"
+            "[green]No drift: the template and every registered server hold the private path.[/green]"
         )

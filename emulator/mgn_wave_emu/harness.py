@@ -16,7 +16,7 @@ from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
 from mgn_wave_emu.clock import VirtualClock
-from mgn_wave_emu.hooks import router
+from mgn_wave_emu.hooks import ServiceEmulator, router
 from mgn_wave_emu.lambda_router import LambdaRouter
 from mgn_wave_emu.mgn import MgnEmulator
 from mgn_wave_emu.scenario import BuiltScenario, Scenario, build_scenario, load_scenario
@@ -27,6 +27,20 @@ if TYPE_CHECKING:
     from types import TracebackType
 
 ACCOUNT_ID = "123456789012"  # moto's default account
+GIB = 1024**3
+# What the MGN console sets up on first use ("Replication template reference"): public IP for
+# data replication, a public IP on replication servers, the MGN default security group.
+CONSOLE_DEFAULT_TEMPLATE: dict[str, Any] = {
+    "associateDefaultSecurityGroup": True,
+    "replicationServerInstanceType": "t3.small",
+    "useDedicatedReplicationServer": False,
+    "defaultLargeStagingDiskType": "GP3",
+    "ebsEncryption": "DEFAULT",
+    "bandwidthThrottling": 0,
+    "dataPlaneRouting": "PUBLIC_IP",
+    "createPublicIP": True,
+    "stagingAreaTags": {},
+}
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 
@@ -97,8 +111,14 @@ class EmulatedAws:
         # The engine logs every failed state at ERROR with its whole parse tree; the execution
         # history already says what failed.
         logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
-        router.activate({"mgn": self.mgn})
+        self._activate()
         return self
+
+    def _activate(self) -> None:
+        services: dict[str, ServiceEmulator] = {"mgn": self.mgn}
+        if self.lambdas is not None:
+            services["lambda"] = self.lambdas
+        router.activate(services)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -118,7 +138,7 @@ class EmulatedAws:
         )
         self.stack = stack
         self.lambdas = LambdaRouter(stack)
-        router.activate({"mgn": self.mgn, "lambda": self.lambdas})
+        self._activate()
         role_arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{stack.stack_name}-StateMachineRole"
         created = self.client("stepfunctions").create_state_machine(
             name=stack.state_machine_name, definition=stack.state_machine_definition, roleArn=role_arn
@@ -127,27 +147,42 @@ class EmulatedAws:
         return stack
 
     def build_scenario(self, scenario: Scenario | str) -> BuiltScenario:
-        """Create a scenario's networks in moto."""
+        """Create a scenario's networks in moto and what MGN already holds in the emulator."""
         if isinstance(scenario, str):
             scenario = load_scenario(scenario)
         if scenario.region != self.region:
             raise ValueError(f"scenario region {scenario.region} differs from the emulated {self.region}")
-        return build_scenario(scenario, self.client("ec2"))
+        built = build_scenario(scenario, self.client("ec2"))
+        self._seed_mgn(scenario, built)
+        return built
 
-    @staticmethod
-    def stack_parameters(built: BuiltScenario) -> dict[str, str]:
-        """The stack parameters an operator would give for this network."""
-        target = built.target
-        return {
-            "StagingVpcId": target.staging_vpc_id,
-            "StagingSubnetId": target.staging_subnet_id,
-            "ReplicationSecurityGroupIds": ",".join(target.replication_sg_ids),
-            "SourceCidrs": ",".join(str(cidr) for cidr in target.source_cidrs),
-        }
+    def _seed_mgn(self, scenario: Scenario, built: BuiltScenario) -> None:
+        spec = scenario.mgn
+        if not spec.initialized:
+            self.mgn = MgnEmulator(self.clock, ACCOUNT_ID, self.region, initialized=False)
+            self._activate()
+            return
+        if spec.template is not None:
+            settings = {
+                **CONSOLE_DEFAULT_TEMPLATE,
+                "stagingAreaSubnetId": built.target.staging_subnet_id,
+                "replicationServersSecurityGroupsIDs": list(built.target.replication_sg_ids),
+                **spec.template,
+            }
+            self.client("mgn").create_replication_configuration_template(**settings)
+        wave_tag_key = built.stack_parameters.get("WaveTagKey", "MigrationWave")
+        fleet = {server.name: server for server in scenario.fleet}
+        for name in spec.registered:
+            server = fleet[name]
+            self.mgn.register_source_server(
+                hostname=server.hostname,
+                tags={wave_tag_key: spec.wave},
+                disks=[(disk.device, disk.gib * GIB) for disk in server.disks],
+            )
 
     def deploy_scenario(self, scenario: Scenario | str) -> BuiltScenario:
         built = self.build_scenario(scenario)
-        self.deploy(self.stack_parameters(built))
+        self.deploy(dict(built.stack_parameters))
         return built
 
     def start(self, execution_input: dict[str, Any], name: str) -> str:

@@ -101,7 +101,6 @@ class LambdaRouter:
 
     def invoke(self, function: EmulatedFunction, event: Any, url: str = "") -> AWSResponse:
         with self._lock:
-            handler = self._load(function.handler)
             context = LambdaContext(
                 function_name=function.function_name,
                 invoked_function_arn=function.arn,
@@ -115,6 +114,9 @@ class LambdaRouter:
                 "AWS_LAMBDA_FUNCTION_NAME": function.function_name,
             }
             with mock.patch.dict(os.environ, environment):
+                # Imported under the function's environment, as the runtime does at cold start
+                # (Powertools reads POWERTOOLS_SERVICE_NAME when the module creates its Logger).
+                handler = self._load(function.handler)
                 self._capture_logs(environment.get("POWERTOOLS_SERVICE_NAME"))
                 try:
                     result = handler(event, context)

@@ -220,6 +220,19 @@ class FleetServer(_Spec):
     hostname: str
 
 
+class MgnSpec(_Spec):
+    """What MGN already holds when the wave starts."""
+
+    initialized: bool = True
+    # An existing replication template, as an operator left it: the fields given here over the
+    # console's defaults (public IP for data replication, the MGN default SG) on the built staging
+    # subnet and replication SGs. Absent: no template yet (EnforceTemplate creates one).
+    template: dict[str, Any] | None = None
+    # Fleet servers whose agent was installed earlier: registered, tagged with `wave`.
+    registered: tuple[str, ...] = ()
+    wave: str = "wave-01"
+
+
 def _names(items: tuple[Any, ...], where: str) -> set[str]:
     names = [getattr(i, "name", None) or i.key for i in items]
     duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -241,6 +254,7 @@ class Scenario(_Spec):
     staging: StagingSpec
     source: SourceSpec
     fleet: tuple[FleetServer, ...] = ()
+    mgn: MgnSpec = Field(default_factory=MgnSpec)
     # Further stack parameters (e.g. LogLevel); the network ones are derived from what is built.
     stack: dict[str, str] = Field(default_factory=dict)
     # The BLOCKER/WARNING codes the preflight must report for this network; tests hold us to it.
@@ -280,6 +294,9 @@ class Scenario(_Spec):
         self._check_security_groups_and_endpoints(subnets, groups)
         self._check_network_acls(subnets, groups)
         self._check_source()
+        _require_known(self.mgn.registered, {server.name for server in self.fleet}, "mgn.registered")
+        if self.mgn.registered and self.mgn.template is None:
+            raise ValueError("mgn.registered: servers register against a template; give mgn.template")
         return self
 
     def _check_subnets_and_routes(self, subnets: set[str]) -> None:

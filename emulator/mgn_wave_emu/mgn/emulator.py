@@ -438,6 +438,11 @@ class MgnEmulator:
             self._server_or_key_error(source_server_id)
             return copy.deepcopy(self._configs[source_server_id])
 
+    def source_server_ids(self) -> list[str]:
+        """Every source server's ID, in registration order."""
+        with self._lock:
+            return list(self._servers)
+
     def templates(self) -> list[dict[str, Any]]:
         """Copies of the replication configuration templates, oldest first."""
         with self._lock:

@@ -13,6 +13,7 @@ from mgn_wave.adapters.mgn import MgnAdapter
 from mgn_wave.models.replication import ReplicationPolicy
 from mgn_wave.models.wave import WaveInput
 from mgn_wave_emu.harness import EmulatedAws
+from mgn_wave_emu.scenario import MgnSpec, load_scenario
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -90,7 +91,8 @@ class EnforcementWorld:
 def world(request: pytest.FixtureRequest) -> Iterator[EnforcementWorld]:
     options: dict[str, Any] = getattr(request, "param", {})
     with EmulatedAws(**options) as aws:
-        built = aws.build_scenario("seed-clean")
+        # The seed network with an empty MGN: each test sets up the MGN state it is about.
+        built = aws.build_scenario(load_scenario("seed-clean").model_copy(update={"mgn": MgnSpec()}))
         policy = ReplicationPolicy(
             staging_subnet_id=built.target.staging_subnet_id,
             replication_sg_ids=built.target.replication_sg_ids,
