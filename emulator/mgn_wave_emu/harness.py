@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Self
@@ -13,9 +14,11 @@ from unittest import mock
 import boto3
 from moto import mock_aws
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.exec import execute_state
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+from moto.stepfunctions.parser.asl.eval.callback import callback
 
-from mgn_wave_emu.clock import VirtualClock
+from mgn_wave_emu.clock import ClockDriver, VirtualClock, VirtualEvent
 from mgn_wave_emu.hooks import ServiceEmulator, router
 from mgn_wave_emu.lambda_router import LambdaRouter
 from mgn_wave_emu.mgn import MgnEmulator
@@ -23,6 +26,8 @@ from mgn_wave_emu.scenario import BuiltScenario, Scenario, build_scenario, load_
 from mgn_wave_emu.stack import TEMPLATE_PATH, EmulatedStack, load_template, resolve_stack
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
     from pathlib import Path
     from types import TracebackType
 
@@ -51,10 +56,23 @@ class _VirtualTime:
         self._clock = clock
 
     def sleep(self, seconds: float) -> None:
-        self._clock.advance(seconds)
+        self._clock.sleep(seconds)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(time, name)
+
+
+class _VirtualThreading:
+    """Stands in for the `threading` module where the ASL engine waits for a task's timeout."""
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self._clock = clock
+
+    def Event(self) -> VirtualEvent:  # noqa: N802 - mirrors threading.Event
+        return VirtualEvent(self._clock)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(threading, name)
 
 
 @dataclass
@@ -89,18 +107,24 @@ class EmulatedAws:
         self.state_machine_arn = ""
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._patches: list[Any] = []
+        # When the emulated services change state on their own; the clock driver jumps to these.
+        self.horizons: list[Callable[[], datetime | None]] = []
 
     def __enter__(self) -> Self:
         self._mock.start()
         clock = self.clock
 
-        def advance_instead_of_waiting(_self: WaitFunction, env: Any, wait_seconds: int) -> None:
+        def wait_in_virtual_time(_self: WaitFunction, env: Any, wait_seconds: int) -> None:
             if wait_seconds > 0 and env.is_running():
-                clock.advance(wait_seconds)
+                clock.sleep(wait_seconds, interrupt=env.program_state_event)
 
         self._patches = [
-            mock.patch.object(WaitFunction, "_wait_interval", advance_instead_of_waiting),
+            # Every place the ASL engine waits in real time: Wait states, retry intervals, task
+            # timeouts (TimeoutSeconds) and waits for a task token.
+            mock.patch.object(WaitFunction, "_wait_interval", wait_in_virtual_time),
             mock.patch.object(retrier_decl, "time", _VirtualTime(clock)),
+            mock.patch.object(execute_state, "threading", _VirtualThreading(clock)),
+            mock.patch.object(callback, "Event", lambda: VirtualEvent(clock)),
             # No X-Ray daemon here: the emulated functions run with tracing off.
             mock.patch.dict(
                 "os.environ", {"AWS_DEFAULT_REGION": self.region, "POWERTOOLS_TRACE_DISABLED": "1"}
@@ -112,6 +136,8 @@ class EmulatedAws:
         # history already says what failed.
         logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
         self._activate()
+        self._driver = ClockDriver(self.clock, self.horizons)
+        self._driver.start()
         return self
 
     def _activate(self) -> None:
@@ -123,6 +149,7 @@ class EmulatedAws:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        self._driver.stop()
         router.deactivate()
         for patch in reversed(self._patches):
             patch.stop()
@@ -137,7 +164,7 @@ class EmulatedAws:
             load_template(template_path), parameters=parameters, region=self.region, account_id=ACCOUNT_ID
         )
         self.stack = stack
-        self.lambdas = LambdaRouter(stack)
+        self.lambdas = LambdaRouter(stack, self.clock)
         self._activate()
         role_arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{stack.stack_name}-StateMachineRole"
         created = self.client("stepfunctions").create_state_machine(
@@ -202,7 +229,7 @@ class EmulatedAws:
                 break
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{execution_arn} still {described['status']} after {timeout_seconds}s")
-            time.sleep(0.005)
+            time.sleep(0.05)  # slow enough not to look like work to the clock driver
         events: list[dict[str, Any]] = []
         for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
             events.extend(page["events"])

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from botocore.awsrequest import AWSPreparedRequest
 
+    from mgn_wave_emu.clock import VirtualClock
     from mgn_wave_emu.stack import EmulatedFunction, EmulatedStack
 
 
@@ -79,8 +80,9 @@ class LambdaRouter:
     """Runs one invocation at a time: handlers read `os.environ`, which is process-wide, and the
     emulated functions of one stack have different environments."""
 
-    def __init__(self, stack: EmulatedStack) -> None:
+    def __init__(self, stack: EmulatedStack, clock: VirtualClock) -> None:
         self._stack = stack
+        self._clock = clock
         self.logs = LambdaLogs()
         self._lock = threading.RLock()
         self.invocations: list[Invocation] = []
@@ -100,7 +102,7 @@ class LambdaRouter:
         return self.invoke(function, event, request.url)
 
     def invoke(self, function: EmulatedFunction, event: Any, url: str = "") -> AWSResponse:
-        with self._lock:
+        with self._lock, self._clock.busy():
             context = LambdaContext(
                 function_name=function.function_name,
                 invoked_function_arn=function.arn,
