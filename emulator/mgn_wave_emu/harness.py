@@ -13,15 +13,19 @@ from unittest import mock
 
 import boto3
 from moto import mock_aws
+from moto.events.models import EventPattern
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec import execute_state
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.asl.eval.callback import callback
 
+from mgn_wave import timeutil
 from mgn_wave_emu.clock import ClockDriver, VirtualClock, VirtualEvent
+from mgn_wave_emu.fleet import Fleet
 from mgn_wave_emu.hooks import ServiceEmulator, router
 from mgn_wave_emu.lambda_router import LambdaRouter
 from mgn_wave_emu.mgn import MgnEmulator
+from mgn_wave_emu.network_oracle import build_network_oracle
 from mgn_wave_emu.scenario import BuiltScenario, Scenario, build_scenario, load_scenario
 from mgn_wave_emu.stack import TEMPLATE_PATH, EmulatedStack, load_template, resolve_stack
 
@@ -86,9 +90,7 @@ class ExecutionResult:
     @property
     def states_entered(self) -> list[str]:
         return [
-            event["stateEnteredEventDetails"]["name"]
-            for event in self.events
-            if "stateEnteredEventDetails" in event
+            event["stateEnteredEventDetails"]["name"] for event in self.events if "stateEnteredEventDetails" in event
         ]
 
 
@@ -103,6 +105,7 @@ class EmulatedAws:
         self.clock = clock or VirtualClock()
         self.mgn = MgnEmulator(self.clock, ACCOUNT_ID, region, initialized=mgn_initialized)
         self.lambdas: LambdaRouter | None = None
+        self.fleet: Fleet | None = None  # the scenario's source servers behind SSM
         self.stack: EmulatedStack | None = None
         self.state_machine_arn = ""
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
@@ -125,10 +128,10 @@ class EmulatedAws:
             mock.patch.object(retrier_decl, "time", _VirtualTime(clock)),
             mock.patch.object(execute_state, "threading", _VirtualThreading(clock)),
             mock.patch.object(callback, "Event", lambda: VirtualEvent(clock)),
+            # The emulated Lambda runtime's wall clock is the virtual one (deadlines, TTLs, timings).
+            mock.patch.object(timeutil, "utcnow", clock.now),
             # No X-Ray daemon here: the emulated functions run with tracing off.
-            mock.patch.dict(
-                "os.environ", {"AWS_DEFAULT_REGION": self.region, "POWERTOOLS_TRACE_DISABLED": "1"}
-            ),
+            mock.patch.dict("os.environ", {"AWS_DEFAULT_REGION": self.region, "POWERTOOLS_TRACE_DISABLED": "1"}),
         ]
         for patch in self._patches:
             patch.start()
@@ -136,14 +139,20 @@ class EmulatedAws:
         # history already says what failed.
         logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
         self._activate()
+        # A lambda, not the bound method: a scenario may replace the MGN emulator.
+        self.horizons.append(lambda: self.mgn.next_change_at())
         self._driver = ClockDriver(self.clock, self.horizons)
         self._driver.start()
         return self
 
     def _activate(self) -> None:
+        # MGN's events reach the stack's EventBridge rules (the deliveries run on the clock driver).
+        self.mgn.set_event_sink(self.put_event)
         services: dict[str, ServiceEmulator] = {"mgn": self.mgn}
         if self.lambdas is not None:
             services["lambda"] = self.lambdas
+        if self.fleet is not None:
+            services["ssm"] = self.fleet.ssm
         router.activate(services)
 
     def __exit__(
@@ -151,6 +160,8 @@ class EmulatedAws:
     ) -> None:
         self._driver.stop()
         router.deactivate()
+        if self.fleet is not None:
+            self.fleet.close()
         for patch in reversed(self._patches):
             patch.stop()
         self._mock.stop()
@@ -166,6 +177,7 @@ class EmulatedAws:
         self.stack = stack
         self.lambdas = LambdaRouter(stack, self.clock)
         self._activate()
+        self._create_tables(stack)
         role_arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{stack.stack_name}-StateMachineRole"
         created = self.client("stepfunctions").create_state_machine(
             name=stack.state_machine_name, definition=stack.state_machine_definition, roleArn=role_arn
@@ -181,6 +193,18 @@ class EmulatedAws:
             raise ValueError(f"scenario region {scenario.region} differs from the emulated {self.region}")
         built = build_scenario(scenario, self.client("ec2"))
         self._seed_mgn(scenario, built)
+        self.mgn.set_network_oracle(build_network_oracle(self.client("ec2"), built, self.clock))
+        self.fleet = Fleet.build(
+            scenario,
+            built,
+            clock=self.clock,
+            mgn=self.mgn,
+            ec2=self.client("ec2"),
+            s3=self.client("s3"),
+            account_id=ACCOUNT_ID,
+        )
+        self.horizons.append(self.fleet.next_change_at)
+        self._activate()
         return built
 
     def _seed_mgn(self, scenario: Scenario, built: BuiltScenario) -> None:
@@ -211,6 +235,34 @@ class EmulatedAws:
         built = self.build_scenario(scenario)
         self.deploy(dict(built.stack_parameters))
         return built
+
+    def _create_tables(self, stack: EmulatedStack) -> None:
+        """The template's DynamoDB tables, created from the template so tests cannot drift from it."""
+        dynamodb = self.client("dynamodb")
+        for table in stack.tables.values():
+            properties = table.properties
+            dynamodb.create_table(
+                TableName=table.table_name,
+                AttributeDefinitions=properties["AttributeDefinitions"],
+                KeySchema=properties["KeySchema"],
+                BillingMode=properties.get("BillingMode", "PAY_PER_REQUEST"),
+            )
+            if "TimeToLiveSpecification" in properties:
+                dynamodb.update_time_to_live(
+                    TableName=table.table_name, TimeToLiveSpecification=properties["TimeToLiveSpecification"]
+                )
+
+    def put_event(self, event: dict[str, Any]) -> int:
+        """EventBridge for the stack's rules: every rule whose pattern matches invokes its function
+        (asynchronously on AWS; here in the caller's thread). Returns the number of deliveries."""
+        if self.stack is None or self.lambdas is None:
+            return 0
+        delivered = 0
+        for rule in self.stack.rules:
+            if EventPattern.load(json.dumps(rule.pattern)).matches_event(event):
+                self.lambdas.invoke(self.stack.functions[rule.function], event)
+                delivered += 1
+        return delivered
 
     def start(self, execution_input: dict[str, Any], name: str) -> str:
         sfn = self.client("stepfunctions")

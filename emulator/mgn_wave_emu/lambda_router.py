@@ -145,7 +145,5 @@ class LambdaRouter:
     @staticmethod
     def _load(handler_path: str) -> Callable[[Any, LambdaContext], Any]:
         module_name, attribute = handler_path.rsplit(".", 1)
-        handler: Callable[[Any, LambdaContext], Any] = getattr(
-            importlib.import_module(module_name), attribute
-        )
+        handler: Callable[[Any, LambdaContext], Any] = getattr(importlib.import_module(module_name), attribute)
         return handler

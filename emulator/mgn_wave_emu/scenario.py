@@ -61,9 +61,7 @@ def _ports(value: int | str | None) -> tuple[int, int] | None:
     try:
         ports = (int(low), int(high or low))
     except ValueError:
-        raise ValueError(
-            f"ports must be a port like 1500 or a range like '1024-65535', got {value!r}"
-        ) from None
+        raise ValueError(f"ports must be a port like 1500 or a range like '1024-65535', got {value!r}") from None
     if not 0 <= ports[0] <= ports[1] <= 65535:
         raise ValueError(f"ports must lie in 0..65535 with from <= to, got {value!r}")
     return ports
@@ -202,6 +200,11 @@ class SourceSpec(_Spec):
     cidrs: tuple[IPv4Network, ...] = Field(min_length=1)  # the first is the VPC's primary CIDR
     subnets: tuple[SubnetSpec, ...] = ()
     peering: bool = True
+    # What the sources' DNS can answer. `public`: only public DNS, as in the field report, so
+    # mgn.<region>.amazonaws.com resolves to a public address (vpce-… names still resolve to the
+    # endpoints' private addresses); `resolver`: queries are forwarded to a Route 53 Resolver
+    # inbound endpoint, so private DNS names of the endpoints resolve privately too.
+    dns: Literal["public", "resolver"] = "public"
 
 
 class DiskSpec(_Spec):
@@ -210,7 +213,7 @@ class DiskSpec(_Spec):
 
 
 class FleetServer(_Spec):
-    """A source server. Only recorded for now: later steps build SSM nodes from it."""
+    """A source server: a hybrid SSM managed node of the emulated fleet (`mgn_wave_emu.fleet`)."""
 
     name: str
     platform: Literal["linux", "windows"]
@@ -218,6 +221,12 @@ class FleetServer(_Spec):
     disks: tuple[DiskSpec, ...] = Field(min_length=1)
     ssm: Literal["online", "offline"] = "online"
     hostname: str
+    # The node's wave tag value (key: the stack's WaveTagKey). None: the scenario's `mgn.wave`;
+    # "": the node carries no wave tag.
+    wave: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)  # further tags on the SSM node
+    ssm_agent_version: str = Field(default="3.3.2746.0", pattern=r"^[0-9]{1,6}(\.[0-9]{1,6}){2,3}$")
+    free_disk_mib: int = Field(default=40960, ge=0)
 
 
 class MgnSpec(_Spec):
@@ -303,9 +312,7 @@ class Scenario(_Spec):
         staging = self.staging
         for subnet in staging.subnets:
             if not subnet.cidr.subnet_of(staging.vpc_cidr):
-                raise ValueError(
-                    f"staging.subnets.{subnet.name}: {subnet.cidr} is outside {staging.vpc_cidr}"
-                )
+                raise ValueError(f"staging.subnets.{subnet.name}: {subnet.cidr} is outside {staging.vpc_cidr}")
         _require_known((staging.staging_subnet,), subnets, "staging.staging_subnet")
         _names(staging.route_tables, "staging.route_tables")
         if sum(t.main for t in staging.route_tables) > 1:
@@ -315,9 +322,7 @@ class Scenario(_Spec):
             _require_known(table.subnets, subnets, f"staging.route_tables.{table.name}.subnets")
             associated.extend(table.subnets)
             if not self.source.peering and any(r.target == "peering" for r in table.routes):
-                raise ValueError(
-                    f"staging.route_tables.{table.name}.routes: target peering needs source.peering"
-                )
+                raise ValueError(f"staging.route_tables.{table.name}.routes: target peering needs source.peering")
         if len(associated) != len(set(associated)):
             raise ValueError("staging.route_tables: a subnet can be associated with one route table only")
 
@@ -328,9 +333,7 @@ class Scenario(_Spec):
         for group in staging.security_groups:
             for direction, rules in (("ingress", group.ingress), ("egress", group.egress or ())):
                 for rule in rules:
-                    self._check_peers(
-                        rule.peers, subnets, groups, f"staging.security_groups.{group.name}.{direction}"
-                    )
+                    self._check_peers(rule.peers, subnets, groups, f"staging.security_groups.{group.name}.{direction}")
         _names(staging.endpoints, "staging.endpoints")
         for endpoint in staging.endpoints:
             where = f"staging.endpoints.{endpoint.key}"
@@ -343,9 +346,7 @@ class Scenario(_Spec):
         for acl in self.staging.network_acls:
             _require_known(acl.subnets, subnets, f"staging.network_acls.{acl.name}.subnets")
             if acl.name == "default" and acl.subnets:
-                raise ValueError(
-                    "staging.network_acls.default.subnets: subnets without a NACL use it already"
-                )
+                raise ValueError("staging.network_acls.default.subnets: subnets without a NACL use it already")
             self._check_peers(
                 tuple(e.cidr for e in acl.entries),
                 subnets,
@@ -426,9 +427,7 @@ def _problem(error: Any) -> str:
 def parse_scenario(data: Any, origin: str = "<scenario>") -> Scenario:
     """Validate already-loaded YAML; errors name `origin` and the key."""
     if not isinstance(data, dict):
-        raise ScenarioError(
-            f"{origin}: a scenario is a mapping with keys name, region, staging, source, fleet"
-        )
+        raise ScenarioError(f"{origin}: a scenario is a mapping with keys name, region, staging, source, fleet")
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
@@ -457,9 +456,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     else:
         resource = resources.files(SCENARIO_PACKAGE) / f"{text}.yaml"
         if not resource.is_file():
-            raise ScenarioError(
-                f"{text}: no such shipped scenario (shipped: {', '.join(shipped_scenarios())})"
-            )
+            raise ScenarioError(f"{text}: no such shipped scenario (shipped: {', '.join(shipped_scenarios())})")
         raw, origin = resource.read_text(encoding="utf-8"), f"{text}.yaml"
     try:
         data = yaml.safe_load(raw)
@@ -554,9 +551,7 @@ class _Builder:
         # scenario's own values are applied at the end.
         self._dns_attributes(support=True, hostnames=True)
         for subnet in self.staging.subnets:
-            created = self.ec2.create_subnet(
-                VpcId=self.vpc_id, CidrBlock=str(subnet.cidr), AvailabilityZone=subnet.az
-            )
+            created = self.ec2.create_subnet(VpcId=self.vpc_id, CidrBlock=str(subnet.cidr), AvailabilityZone=subnet.az)
             self.subnet_ids[subnet.name] = created["Subnet"]["SubnetId"]
 
     def _dns_attributes(self, support: bool, hostnames: bool) -> None:
@@ -627,9 +622,7 @@ class _Builder:
     def _s3_prefix_list(self) -> str:
         if self.s3_prefix_list_id is None:
             name = f"com.amazonaws.{self.scenario.region}.s3"
-            lists = self.ec2.describe_managed_prefix_lists(
-                Filters=[{"Name": "prefix-list-name", "Values": [name]}]
-            )
+            lists = self.ec2.describe_managed_prefix_lists(Filters=[{"Name": "prefix-list-name", "Values": [name]}])
             self.s3_prefix_list_id = lists["PrefixLists"][0]["PrefixListId"]
         return self.s3_prefix_list_id
 
@@ -669,18 +662,14 @@ class _Builder:
         for group in self.staging.security_groups:
             group_id = self.sg_ids[group.name]
             for rule in group.ingress:
-                self.ec2.authorize_security_group_ingress(
-                    GroupId=group_id, IpPermissions=[self._permission(rule)]
-                )
+                self.ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[self._permission(rule)])
             if group.egress is None:
                 continue
             self.ec2.revoke_security_group_egress(
                 GroupId=group_id, IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
             )
             for rule in group.egress:
-                self.ec2.authorize_security_group_egress(
-                    GroupId=group_id, IpPermissions=[self._permission(rule)]
-                )
+                self.ec2.authorize_security_group_egress(GroupId=group_id, IpPermissions=[self._permission(rule)])
 
     # --- endpoints ---
 
@@ -734,9 +723,7 @@ class _Builder:
         star = "*." if service == "s3" else ""
         zone = f"Z{endpoint_id[-12:].upper()}"
         azs = sorted({s.az for s in self.staging.subnets if s.name in endpoint.subnets})
-        entries = [
-            {"dns_name": f"{star}{label}.{service}.{region}.vpce.amazonaws.com", "hosted_zone_id": zone}
-        ]
+        entries = [{"dns_name": f"{star}{label}.{service}.{region}.vpce.amazonaws.com", "hosted_zone_id": zone}]
         entries += [
             {"dns_name": f"{star}{label}-{az}.{service}.{region}.vpce.amazonaws.com", "hosted_zone_id": zone}
             for az in azs
@@ -785,9 +772,7 @@ class _Builder:
                         self.ec2.create_network_acl_entry(**arguments)
 
     def _associate_nacl(self, acl_id: str, subnet_id: str) -> None:
-        current = self.ec2.describe_network_acls(
-            Filters=[{"Name": "association.subnet-id", "Values": [subnet_id]}]
-        )
+        current = self.ec2.describe_network_acls(Filters=[{"Name": "association.subnet-id", "Values": [subnet_id]}])
         association = next(
             a["NetworkAclAssociationId"]
             for a in current["NetworkAcls"][0]["Associations"]

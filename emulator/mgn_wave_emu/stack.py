@@ -58,6 +58,22 @@ class EmulatedFunction:
     memory_mb: int
 
 
+@dataclass(frozen=True)
+class EmulatedTable:
+    logical_id: str
+    table_name: str
+    properties: dict[str, Any]  # AttributeDefinitions, KeySchema, ... as CloudFormation has them
+
+
+@dataclass(frozen=True)
+class EmulatedRule:
+    """An EventBridge rule of the template: events matching `pattern` invoke `function`."""
+
+    name: str
+    pattern: dict[str, Any]
+    function: str  # logical ID
+
+
 @dataclass
 class EmulatedStack:
     """The resolved stack: functions by name and ARN, the state machine definition."""
@@ -67,6 +83,8 @@ class EmulatedStack:
     account_id: str
     parameters: dict[str, str]
     functions: dict[str, EmulatedFunction] = field(default_factory=dict)
+    tables: dict[str, EmulatedTable] = field(default_factory=dict)
+    rules: list[EmulatedRule] = field(default_factory=list)
     state_machine_name: str = ""
     state_machine_definition: str = ""
 
@@ -97,6 +115,9 @@ class _Resolver:
         }
 
     def function_name(self, logical_id: str) -> str:
+        return f"{self._stack.stack_name}-{logical_id}"
+
+    def physical_name(self, logical_id: str) -> str:
         return f"{self._stack.stack_name}-{logical_id}"
 
     def function_arn(self, logical_id: str) -> str:
@@ -130,18 +151,67 @@ class _Resolver:
         if name in self._values:
             value = self._values[name]
             return value.split(",") if name in self._list_parameters else value
-        if self._resources.get(name, {}).get("Type") == "AWS::Serverless::Function":
-            return self.function_name(name)
+        if name in self._resources:
+            # Ref of a function, table, document, ...: its name, which CloudFormation derives from
+            # the stack and logical ID when the template sets none.
+            return self.physical_name(name)
         raise ValueError(f"emulated stack: no value for Ref {name}; pass it as a parameter")
 
     def _get_att(self, argument: list[str]) -> str:
         logical_id, attribute = argument
-        if (
-            self._resources.get(logical_id, {}).get("Type") == "AWS::Serverless::Function"
-            and attribute == "Arn"
-        ):
+        if self._resources.get(logical_id, {}).get("Type") == "AWS::Serverless::Function" and attribute == "Arn":
             return self.function_arn(logical_id)
+        if self._resources.get(logical_id, {}).get("Type") == "AWS::IAM::Role" and attribute == "Arn":
+            return f"arn:aws:iam::{self._stack.account_id}:role/{self.physical_name(logical_id)}"
         raise ValueError(f"emulated stack: GetAtt {logical_id}.{attribute} is not supported here")
+
+
+def _parameter_values(declared: dict[str, Any], given: dict[str, str]) -> dict[str, str]:
+    unknown = set(given) - set(declared)
+    if unknown:
+        raise ValueError(f"emulated stack: unknown parameters {sorted(unknown)}")
+    values: dict[str, str] = {}
+    for name, spec in declared.items():
+        if name in given:
+            values[name] = given[name]
+        elif "Default" in spec:
+            values[name] = str(spec["Default"])
+        else:
+            raise ValueError(f"emulated stack: parameter {name} has no value and no default")
+    return values
+
+
+def _add_function(
+    stack: EmulatedStack, resolver: _Resolver, logical_id: str, properties: dict[str, Any], globals_: dict[str, Any]
+) -> None:
+    global_env: dict[str, Any] = globals_.get("Environment", {}).get("Variables", {})
+    own_env = properties.get("Environment", {}).get("Variables", {})
+    stack.functions[logical_id] = EmulatedFunction(
+        logical_id=logical_id,
+        function_name=resolver.function_name(logical_id),
+        arn=resolver.function_arn(logical_id),
+        handler=str(properties.get("Handler", globals_.get("Handler"))),
+        environment={k: str(resolver.resolve(v)) for k, v in {**global_env, **own_env}.items()},
+        timeout_seconds=int(properties.get("Timeout", globals_.get("Timeout", 3))),
+        memory_mb=int(properties.get("MemorySize", globals_.get("MemorySize", 128))),
+    )
+    for event_name, event in properties.get("Events", {}).items():
+        if event.get("Type") == "EventBridgeRule":
+            stack.rules.append(
+                EmulatedRule(name=event_name, pattern=event["Properties"]["Pattern"], function=logical_id)
+            )
+
+
+def _set_state_machine(stack: EmulatedStack, resolver: _Resolver, logical_id: str, properties: dict[str, Any]) -> None:
+    definition = (REPO_ROOT / properties["DefinitionUri"]).read_text(encoding="utf-8")
+    substitutions = resolver.resolve(properties.get("DefinitionSubstitutions", {}))
+    for key, substitution in substitutions.items():
+        definition = definition.replace("${" + key + "}", str(substitution))
+    leftover = re.search(r"\$\{[A-Za-z0-9]+\}", definition)
+    if leftover:
+        raise ValueError(f"emulated stack: {leftover.group(0)} in the definition has no substitution")
+    stack.state_machine_name = str(resolver.resolve(properties.get("Name", logical_id)))
+    stack.state_machine_definition = definition
 
 
 def resolve_stack(
@@ -152,46 +222,20 @@ def resolve_stack(
     account_id: str,
     stack_name: str = "mgn-wave",
 ) -> EmulatedStack:
-    """Resolve parameters (with defaults), functions and the state machine of the template."""
-    declared: dict[str, Any] = template.get("Parameters", {})
-    unknown = set(parameters) - set(declared)
-    if unknown:
-        raise ValueError(f"emulated stack: unknown parameters {sorted(unknown)}")
-    values: dict[str, str] = {}
-    for name, spec in declared.items():
-        if name in parameters:
-            values[name] = parameters[name]
-        elif "Default" in spec:
-            values[name] = str(spec["Default"])
-        else:
-            raise ValueError(f"emulated stack: parameter {name} has no value and no default")
+    """Resolve parameters (with defaults), functions, tables, rules and the state machine."""
+    values = _parameter_values(template.get("Parameters", {}), parameters)
     stack = EmulatedStack(stack_name=stack_name, region=region, account_id=account_id, parameters=values)
     resolver = _Resolver(template, stack)
     function_globals: dict[str, Any] = template.get("Globals", {}).get("Function", {})
-    global_env: dict[str, Any] = function_globals.get("Environment", {}).get("Variables", {})
-
     for logical_id, resource in template.get("Resources", {}).items():
         properties: dict[str, Any] = resource.get("Properties", {})
-        if resource.get("Type") == "AWS::Serverless::Function":
-            own_env = properties.get("Environment", {}).get("Variables", {})
-            environment = {k: str(resolver.resolve(v)) for k, v in {**global_env, **own_env}.items()}
-            stack.functions[logical_id] = EmulatedFunction(
-                logical_id=logical_id,
-                function_name=resolver.function_name(logical_id),
-                arn=resolver.function_arn(logical_id),
-                handler=str(properties.get("Handler", function_globals.get("Handler"))),
-                environment=environment,
-                timeout_seconds=int(properties.get("Timeout", function_globals.get("Timeout", 3))),
-                memory_mb=int(properties.get("MemorySize", function_globals.get("MemorySize", 128))),
+        resource_type = resource.get("Type")
+        if resource_type == "AWS::Serverless::Function":
+            _add_function(stack, resolver, logical_id, properties, function_globals)
+        elif resource_type == "AWS::DynamoDB::Table":
+            stack.tables[logical_id] = EmulatedTable(
+                logical_id=logical_id, table_name=resolver.physical_name(logical_id), properties=properties
             )
-        elif resource.get("Type") == "AWS::Serverless::StateMachine":
-            definition = (REPO_ROOT / properties["DefinitionUri"]).read_text(encoding="utf-8")
-            substitutions = resolver.resolve(properties.get("DefinitionSubstitutions", {}))
-            for key, substitution in substitutions.items():
-                definition = definition.replace("${" + key + "}", str(substitution))
-            leftover = re.search(r"\$\{[A-Za-z0-9]+\}", definition)
-            if leftover:
-                raise ValueError(f"emulated stack: {leftover.group(0)} in the definition has no substitution")
-            stack.state_machine_name = str(resolver.resolve(properties.get("Name", logical_id)))
-            stack.state_machine_definition = definition
+        elif resource_type == "AWS::Serverless::StateMachine":
+            _set_state_machine(stack, resolver, logical_id, properties)
     return stack

@@ -10,9 +10,11 @@ import os
 
 from pydantic import ValidationError
 
+from mgn_wave.agent_install import DnsMode
 from mgn_wave.errors import ConfigurationError
 from mgn_wave.models.network import PrivatePathTarget
 from mgn_wave.models.replication import ReplicationPolicy
+from mgn_wave.models.server import InstallSettings
 from mgn_wave.models.validation import first_error
 
 # environment variable -> (stack parameter it comes from, PrivatePathTarget field)
@@ -52,9 +54,7 @@ def private_path_from_env() -> PrivatePathTarget:
 def _optional(name: str) -> str | None:
     """A variable the template always sets, whose empty value means "the operator chose nothing"."""
     if name not in os.environ:
-        raise ConfigurationError(
-            f"environment variable {name} is not set (template.yaml sets it, even if empty)"
-        )
+        raise ConfigurationError(f"environment variable {name} is not set (template.yaml sets it, even if empty)")
     return os.environ[name].strip() or None
 
 
@@ -101,3 +101,44 @@ def replication_template_id_from_env() -> str | None:
 
 def wave_tag_key_from_env() -> str:
     return _require("WAVE_TAG_KEY")
+
+
+def region_from_env() -> str:
+    return _require("AWS_REGION")
+
+
+def state_table_from_env() -> str:
+    return _require("STATE_TABLE_NAME")
+
+
+def replication_deadline_hours_from_env() -> int:
+    raw = _require("REPLICATION_DEADLINE_HOURS")
+    if not raw.isdigit() or not 1 <= int(raw) <= 8760:
+        raise ConfigurationError(
+            f"environment variable REPLICATION_DEADLINE_HOURS: {raw!r} is not 1..8760 (from ReplicationDeadlineHours)"
+        )
+    return int(raw)
+
+
+def idempotency_table_from_env() -> str:
+    return _require("IDEMPOTENCY_TABLE_NAME")
+
+
+def install_settings_from_env() -> InstallSettings:
+    mode = _require("DNS_MODE")
+    if mode not in {m.value for m in DnsMode}:
+        raise ConfigurationError(
+            f"environment variable DNS_MODE: {mode!r} is not one of {[m.value for m in DnsMode]} (from DnsMode)"
+        )
+    disk = _require("MIN_FREE_DISK_MIB")
+    if not disk.isdigit():
+        raise ConfigurationError(
+            f"environment variable MIN_FREE_DISK_MIB: {disk!r} is not a number (from MinFreeDiskMiB)"
+        )
+    return InstallSettings(
+        install_role_arn=_require("INSTALL_ROLE_ARN"),
+        document_name=_require("INSTALL_DOCUMENT_NAME"),
+        dns_mode=mode,
+        min_free_disk_mib=int(disk),
+        wave_tag_key=wave_tag_key_from_env(),
+    )

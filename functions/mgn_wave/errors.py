@@ -45,9 +45,7 @@ class MgnRequestRejectedError(MgnWaveError):
         self.reason = reason
         self.fields = fields
         listed = "; ".join(f"{name}: {problem}" for name, problem in fields)
-        super().__init__(
-            f"MGN rejected {operation} ({reason}): {message}" + (f" [fields: {listed}]" if listed else "")
-        )
+        super().__init__(f"MGN rejected {operation} ({reason}): {message}" + (f" [fields: {listed}]" if listed else ""))
 
 
 class MgnConflictError(MgnWaveError):
@@ -66,3 +64,11 @@ class GuardrailViolationError(MgnWaveError):
 class AwsRequestError(MgnWaveError):
     """An AWS error that is neither transient, a missing permission, nor a missing resource
     (e.g. a malformed request): retrying will not help and the message names the call."""
+
+
+class NodeUnreachableError(MgnWaveError):
+    """SSM cannot deliver a command to a node (not managed, offline, or not in a valid state)."""
+
+
+class PrivatePathIncompleteError(MgnWaveError):
+    """An endpoint the install needs is missing (the preflight would have reported it)."""

@@ -20,9 +20,7 @@ if TYPE_CHECKING:
 _UNORDERED_FIELDS = {"replicationServersSecurityGroupsIDs"}
 
 
-def select_template(
-    templates: Sequence[Mapping[str, Any]], wanted_id: str | None
-) -> Mapping[str, Any] | None:
+def select_template(templates: Sequence[Mapping[str, Any]], wanted_id: str | None) -> Mapping[str, Any] | None:
     """The template to enforce: the one named by the stack parameter, else the only one.
     None means there is none yet and one must be created."""
     if wanted_id:
@@ -109,9 +107,7 @@ def guardrail_violations(
         )
     for sg_id in policy.replication_sg_ids:
         if snapshot.security_group(sg_id) is None:
-            violations.append(
-                f"replication security group {sg_id} is not in the staging VPC {target.staging_vpc_id}"
-            )
+            violations.append(f"replication security group {sg_id} is not in the staging VPC {target.staging_vpc_id}")
     violations.extend(
         f"{finding.message} Fix: {finding.fix}"
         for finding in replication_sgs_admit_1500(snapshot, policy.replication_sg_ids, target.source_cidrs)

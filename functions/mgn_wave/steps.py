@@ -3,14 +3,41 @@ these; the rules themselves live in the pure domain modules."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from mgn_wave import timeutil
+from mgn_wave.adapters.ssm import TERMINAL_INVOCATION_STATUSES, chunks
+from mgn_wave.agent_install import (
+    DnsMode,
+    install_outcome,
+    installer_settings,
+    known_to_mgn,
+    private_endpoints,
+    skipped_as_registered,
+)
 from mgn_wave.errors import AwsResourceNotFoundError, GuardrailViolationError, MgnConflictError
+from mgn_wave.install.parameters import parse_install_parameters
 from mgn_wave.models.preflight import PreflightReport
 from mgn_wave.models.replication import Action, EnforcementReport, FieldChange, ResourceDrift
+from mgn_wave.models.server import (
+    InstallCommand,
+    InstalledServer,
+    InstallLaunch,
+    InstallProgress,
+    InstallSettings,
+    ManagedNode,
+    ResolvedWave,
+    ServerResult,
+    ServerStatus,
+    Stage,
+    WaveSummary,
+)
 from mgn_wave.models.validation import parse_model
+from mgn_wave.models.verdict import Outcome
 from mgn_wave.models.wave import WaveInput
 from mgn_wave.preflight.checks import run_preflight
+from mgn_wave.replication.classifier import classify
 from mgn_wave.replication_policy import (
     creation_settings,
     desired_for,
@@ -22,11 +49,16 @@ from mgn_wave.replication_policy import (
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from datetime import datetime
 
     from mgn_wave.adapters.ec2 import Ec2Adapter
     from mgn_wave.adapters.mgn import MgnAdapter
+    from mgn_wave.adapters.ssm import SsmAdapter
+    from mgn_wave.adapters.sts import StsAdapter
+    from mgn_wave.adapters.tokens import CallbackAdapter, TaskTokenStore
     from mgn_wave.models.network import PrivatePathTarget
     from mgn_wave.models.replication import ReplicationPolicy
+    from mgn_wave.models.verdict import ReplicationVerdict
 
 
 def validate_wave_input(execution_input: Any) -> WaveInput:
@@ -56,8 +88,7 @@ def enforce_replication_settings(
     template = select_template(mgn.list_replication_templates(), template_id)
     members = wave_members(mgn.describe_source_servers(), wave_input, wave_tag_key)
     configurations = {
-        server["sourceServerID"]: mgn.get_replication_configuration(server["sourceServerID"])
-        for server in members
+        server["sourceServerID"]: mgn.get_replication_configuration(server["sourceServerID"]) for server in members
     }
     violations = guardrail_violations(policy, target, snapshot, [template or {}, *configurations.values()])
     if violations:
@@ -94,6 +125,15 @@ def _enforce_template(
     return ResourceDrift(resource_id=template_id, action=Action.UPDATED, changes=changes)
 
 
+def configure_server(
+    source_server_id: str, policy: ReplicationPolicy, mgn: MgnAdapter, *, dry_run: bool
+) -> ResourceDrift:
+    """A freshly registered server gets the private-path settings (its copy of the template may
+    predate EnforceTemplate's fix, or the operator's template may have changed since)."""
+    configuration = mgn.get_replication_configuration(source_server_id)
+    return _enforce_server(source_server_id, configuration, policy, mgn, dry_run=dry_run)
+
+
 def _enforce_server(
     source_server_id: str,
     configuration: Mapping[str, Any],
@@ -108,12 +148,223 @@ def _enforce_server(
     if dry_run:
         return ResourceDrift(resource_id=source_server_id, action=Action.WOULD_UPDATE, changes=changes)
     try:
-        mgn.update_replication_configuration(
-            source_server_id, {change.field: change.after for change in changes}
-        )
+        mgn.update_replication_configuration(source_server_id, {change.field: change.after for change in changes})
     except (MgnConflictError, AwsResourceNotFoundError) as exc:
         # One busy or vanished server must not stop the others; its result says why.
-        return ResourceDrift(
-            resource_id=source_server_id, action=Action.FAILED, changes=changes, error=str(exc)
-        )
+        return ResourceDrift(resource_id=source_server_id, action=Action.FAILED, changes=changes, error=str(exc))
     return ResourceDrift(resource_id=source_server_id, action=Action.UPDATED, changes=changes)
+
+
+# --- waiting for replication ---------------------------------------------------------------------
+
+
+def replication_verdict(source_server_id: str, mgn: MgnAdapter, *, deadline: datetime | None) -> ReplicationVerdict:
+    """One DescribeSourceServers call, one verdict."""
+    servers = mgn.describe_source_servers([source_server_id])
+    if not servers:
+        raise AwsResourceNotFoundError(f"source server {source_server_id} is no longer known to MGN")
+    return classify(servers[0], now=timeutil.utcnow(), deadline=deadline)
+
+
+def start_waiting(
+    *,
+    source_server_id: str,
+    task_token: str,
+    deadline: datetime,
+    mgn: MgnAdapter,
+    tokens: TaskTokenStore,
+    callbacks: CallbackAdapter,
+) -> ReplicationVerdict:
+    """Decide now if the server already has a verdict; otherwise leave the token where the MGN
+    event handler will find it. The token outlives the deadline by a day, then DynamoDB drops it."""
+    verdict = replication_verdict(source_server_id, mgn, deadline=deadline)
+    if verdict.outcome is Outcome.WAITING:
+        ttl = int((deadline - timeutil.utcnow()).total_seconds()) + 86_400
+        tokens.put(source_server_id, task_token, ttl_seconds=max(ttl, 3600))
+    else:
+        callbacks.complete(task_token, verdict.model_dump(mode="json", by_alias=True))
+    return verdict
+
+
+def on_mgn_event(source_server_id: str, *, mgn: MgnAdapter, tokens: TaskTokenStore, callbacks: CallbackAdapter) -> int:
+    """An MGN event for a server: confirm with one describe call and complete every task waiting
+    on it when the verdict is decisive. Returns the number of tasks completed."""
+    waiting = tokens.tokens(source_server_id)
+    if not waiting:
+        return 0  # nobody waits on this server: no need to ask MGN anything
+    verdict = replication_verdict(source_server_id, mgn, deadline=None)
+    if verdict.outcome is Outcome.WAITING:
+        return 0  # e.g. NOT_STALLED during the initial sync: keep waiting
+    completed = 0
+    output = verdict.model_dump(mode="json", by_alias=True)
+    for token in waiting:
+        completed += callbacks.complete(token, output)
+        tokens.forget(source_server_id, token)
+    return completed
+
+
+# --- the wave's servers ----------------------------------------------------------------------------
+
+SUPPORTED_PLATFORMS = frozenset({"Linux", "Windows"})
+
+
+def resolve_servers(wave_input: WaveInput, *, wave_tag_key: str, deadline_hours: int, ssm: SsmAdapter) -> ResolvedWave:
+    """The wave's servers as SSM managed nodes: named in the input, else tagged with the wave.
+    A server that cannot take part becomes a result that says why."""
+    if wave_input.instance_ids is not None:
+        nodes = ssm.managed_nodes(instance_ids=wave_input.instance_ids)
+    else:
+        nodes = ssm.managed_nodes(tag=(wave_tag_key, wave_input.wave))
+    found = {node.instance_id: node for node in nodes}
+    results = [
+        ServerResult(
+            instance_id=instance_id,
+            status=ServerStatus.FAILED,
+            stage=Stage.RESOLVE,
+            reason=f"{instance_id} is not an SSM managed node in this Region",
+            hint="Register it with SSM (hybrid activation for on-premises servers) and check that the ssm, "
+            "ssmmessages and ec2messages endpoints are reachable from it.",
+        )
+        for instance_id in (wave_input.instance_ids or ())
+        if instance_id not in found
+    ]
+    servers = []
+    for node in found.values():
+        if not node.online:
+            results.append(
+                ServerResult(
+                    instance_id=node.instance_id,
+                    status=ServerStatus.FAILED,
+                    stage=Stage.RESOLVE,
+                    reason=f"the SSM Agent on {node.instance_id} is {node.ping_status}, so Run Command cannot reach it",
+                    hint="Start the SSM Agent and check TCP 443 from the server to the ssm, ssmmessages and "
+                    "ec2messages endpoints.",
+                )
+            )
+        elif node.platform not in SUPPORTED_PLATFORMS:
+            results.append(
+                ServerResult(
+                    instance_id=node.instance_id,
+                    status=ServerStatus.SKIPPED,
+                    stage=Stage.RESOLVE,
+                    reason=f"platform {node.platform} is not supported by the AWS Replication Agent",
+                )
+            )
+        else:
+            servers.append(node)
+    deadline = timeutil.utcnow() + timedelta(hours=deadline_hours)
+    return ResolvedWave(servers=tuple(servers), results=tuple(results), deadline=deadline)
+
+
+def summarize(wave: str, result_lists: list[list[dict[str, Any]]]) -> WaveSummary:
+    """Every stage's results in one list (a server appears once), and the totals."""
+    by_instance: dict[str, ServerResult] = {}
+    for results in result_lists:
+        for raw in results:
+            result = ServerResult.model_validate(raw)
+            by_instance[result.instance_id] = result  # later stages know more than earlier ones
+    servers = tuple(sorted(by_instance.values(), key=lambda r: r.instance_id))
+    totals = {status.value: sum(1 for r in servers if r.status is status) for status in ServerStatus}
+    totals["total"] = len(servers)
+    return WaveSummary(wave=wave, totals=totals, servers=servers)
+
+
+# --- installing the agent ----------------------------------------------------------------------
+
+
+def install_agents(
+    *,
+    wave_input: WaveInput,
+    execution_name: str,
+    nodes: list[ManagedNode],
+    settings: InstallSettings,
+    target: PrivatePathTarget,
+    ec2: Ec2Adapter,
+    mgn: MgnAdapter,
+    ssm: SsmAdapter,
+    sts: StsAdapter,
+) -> InstallLaunch:
+    """Probe-then-install on every node that needs it: one SendCommand per 50 nodes, with 15-minute
+    credentials that go into the command only. A retry finds the commands its first run sent
+    (by their comment) and never sends a second one."""
+    known = known_to_mgn(mgn.describe_source_servers())
+    results: list[ServerResult] = []
+    to_install: list[str] = []
+    for node in nodes:
+        server = known.get(node.instance_id)
+        verdict = classify(server, now=timeutil.utcnow()) if server else None
+        if server and verdict and verdict.outcome is not Outcome.FAILED and not wave_input.force:
+            results.append(skipped_as_registered(node.instance_id, server, verdict.phase))
+        elif wave_input.dry_run:
+            results.append(
+                ServerResult(
+                    instance_id=node.instance_id,
+                    status=ServerStatus.SKIPPED,
+                    stage=Stage.INSTALL,
+                    reason="dry run: the agent would be installed here",
+                )
+            )
+        else:
+            to_install.append(node.instance_id)
+    if not to_install:
+        return InstallLaunch(commands=(), results=tuple(results))
+
+    snapshot = ec2.collect_network_snapshot(target)
+    endpoint_enis = [eni for e in snapshot.endpoints for eni in e.network_interface_ids]
+    endpoints = private_endpoints(snapshot, target, ec2.private_addresses(endpoint_enis))
+    credentials = sts.install_credentials(settings.install_role_arn, f"mgn-wave-{wave_input.wave}")
+    access_key_id, secret_access_key, session_token = credentials.reveal()
+    parameters = parse_install_parameters(
+        {
+            "mode": "install",
+            "region": target.region,
+            "s3_endpoint": endpoints.s3_dns_name,
+            "user_provided_id": "",  # each node uses its own managed-node ID (one command serves 50 nodes)
+            "wave_tags": {settings.wave_tag_key: wave_input.wave},
+            "expected_cidrs": list(endpoints.endpoint_cidrs),
+            "min_free_disk_mib": settings.min_free_disk_mib,
+            "access_key_id": access_key_id,
+            "secret_access_key": secret_access_key,
+            "session_token": session_token,
+            **installer_settings(DnsMode(settings.dns_mode), endpoints),
+        }
+    )
+    commands = []
+    for number, batch in enumerate(chunks(to_install), start=1):
+        # ≤100 characters; unique per execution and batch: how a retry recognises its own sends
+        comment = f"mgn-wave install {execution_name[-60:]} #{number}"
+        already = ssm.commands_with_comment(comment)
+        command_id = (
+            str(already[0]["CommandId"])
+            if already
+            else ssm.send_command(
+                document_name=settings.document_name,
+                instance_ids=batch,
+                parameters=parameters.to_document_parameters(),
+                comment=comment,
+            )
+        )
+        commands.append(InstallCommand(command_id=command_id, instance_ids=tuple(batch)))
+    return InstallLaunch(commands=tuple(commands), results=tuple(results))
+
+
+def check_installs(commands: list[InstallCommand], ssm: SsmAdapter) -> InstallProgress:
+    """Pending while any node's invocation is unfinished; then each node's verdict."""
+    statuses = {command.command_id: ssm.invocation_statuses(command.command_id) for command in commands}
+    for command in commands:
+        seen = statuses[command.command_id]
+        # A node's invocation may not be listed yet right after the send (eventual consistency).
+        if any(seen.get(i) not in TERMINAL_INVOCATION_STATUSES for i in command.instance_ids):
+            return InstallProgress(pending=True)
+    installed: list[InstalledServer] = []
+    results: list[ServerResult] = []
+    for command in commands:
+        for instance_id in command.instance_ids:
+            outcome = install_outcome(
+                instance_id, statuses[command.command_id][instance_id], ssm.invocation(command.command_id, instance_id)
+            )
+            if isinstance(outcome, InstalledServer):
+                installed.append(outcome)
+            else:
+                results.append(outcome)
+    return InstallProgress(pending=False, installed=tuple(installed), results=tuple(results))

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import botocore.session
 
+from mgn_wave_emu.mgn.replication import REPLICATION_HANDLERS, ReplicationEngine
 from mgn_wave_emu.mgn.validation import FieldError, validate
 from mgn_wave_emu.mgn.wire import (
     MgnServiceError,
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
     from mgn_wave_emu.clock import VirtualClock
+    from mgn_wave_emu.mgn.replication import EventFaults, EventSink, NetworkOracle
 
     Handler = Callable[["MgnEmulator", dict[str, Any]], dict[str, Any]]
 
@@ -95,8 +97,16 @@ class MgnEmulator:
             collections.deque
         )
         # Fields a server's configuration inherits from the template: the ones both shapes share
-        self._template_settings = _members("ReplicationConfigurationTemplate") & _members(
-            "ReplicationConfiguration"
+        self._template_settings = _members("ReplicationConfigurationTemplate") & _members("ReplicationConfiguration")
+        # Registered servers replicate as the virtual clock moves (mgn/replication.py)
+        self.replication: ReplicationEngine = ReplicationEngine(
+            clock=clock,
+            account_id=account_id,
+            region=region,
+            servers=self._servers,
+            configs=self._configs,
+            lock=self._lock,
+            lookup=self._server,
         )
 
     # ---- the wire -------------------------------------------------------------------------
@@ -107,6 +117,7 @@ class MgnEmulator:
         with self._lock:
             self.calls[operation_name] += 1
             self._requests += 1
+            self.replication.catch_up()
             request_id = str(uuid.UUID(int=self._requests))
             try:
                 body = self._dispatch(operation_name, request)
@@ -135,8 +146,7 @@ class MgnEmulator:
         if not self._initialized and raises_uninitialized:
             raise MgnServiceError(
                 "UninitializedAccountException",
-                f"Account {self.account_id} is not initialized for Application Migration Service "
-                f"in {self.region}",
+                f"Account {self.account_id} is not initialized for Application Migration Service in {self.region}",
             )
         return handler(self, params)
 
@@ -175,6 +185,7 @@ class MgnEmulator:
             and (states is None or server["lifeCycle"]["state"] in states)
             and (archived is None or server["isArchived"] is archived)
         ]
+        self.replication.refresh(matches)
         return self._page("DescribeSourceServers", matches, params)
 
     def _describe_templates(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -249,9 +260,7 @@ class MgnEmulator:
         merged = {**resource["tags"], **params["tags"]}
         if len(merged) > _MAX_TAGS_PER_RESOURCE:
             # The model bounds one request's map; the per-resource total is the service's rule
-            raise validation_error(
-                [FieldError("tags", f"A resource can have at most {_MAX_TAGS_PER_RESOURCE} tags")]
-            )
+            raise validation_error([FieldError("tags", f"A resource can have at most {_MAX_TAGS_PER_RESOURCE} tags")])
         resource["tags"] = merged
         return {}
 
@@ -294,9 +303,7 @@ class MgnEmulator:
                 members={"resourceId": server["sourceServerID"], "resourceType": "SourceServer"},
             )
 
-    def _page(
-        self, operation_name: str, items: list[dict[str, Any]], params: dict[str, Any]
-    ) -> dict[str, Any]:
+    def _page(self, operation_name: str, items: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
         # Offsets in an opaque token bound to the operation, so a token from one listing is
         # rejected by another, as the service rejects foreign tokens.
         start = 0
@@ -344,9 +351,7 @@ class MgnEmulator:
         `disks` are `(device name, bytes)`, the first being the boot disk. Returns the ID."""
         with self._lock:
             if not self._initialized:
-                raise RegistrationRefusedError(
-                    f"MGN is not initialized in {self.region}; the agent cannot register"
-                )
+                raise RegistrationRefusedError(f"MGN is not initialized in {self.region}; the agent cannot register")
             if not self._templates:
                 raise RegistrationRefusedError(
                     "no replication configuration template exists; create one before registering servers"
@@ -379,6 +384,7 @@ class MgnEmulator:
             self._servers[server_id] = server
             self._configs[server_id] = config
             self._by_arn[server["arn"]] = server
+            self.replication.track(server_id)
             return server_id
 
     def _new_server(
@@ -430,7 +436,9 @@ class MgnEmulator:
     def source_server(self, source_server_id: str) -> dict[str, Any]:
         """A copy of the server as `DescribeSourceServers` returns it."""
         with self._lock:
-            return copy.deepcopy(self._server_or_key_error(source_server_id))
+            server = self._server_or_key_error(source_server_id)
+            self.replication.refresh([server])
+            return copy.deepcopy(server)
 
     def replication_configuration(self, source_server_id: str) -> dict[str, Any]:
         """A copy of the server's configuration as `GetReplicationConfiguration` returns it."""
@@ -475,6 +483,29 @@ class MgnEmulator:
             raise ValueError(f"{operation_name} is not an MGN operation")
         with self._lock:
             self._faults[operation_name].extend([(error_code, dict(members or {}))] * times)
+
+    # ---- replication over virtual time (mgn/replication.py) -------------------------------
+
+    def set_network_oracle(self, oracle: NetworkOracle | None) -> None:
+        """`oracle(server, replication_configuration)` names the initiation step the network
+        makes fail (or an `OracleFailure` with the network's words), or None; asked once per
+        attempt. None: every attempt succeeds."""
+        self.replication.set_network_oracle(oracle)
+
+    def set_event_sink(self, sink: EventSink | None) -> None:
+        """Where the MGN EventBridge events go (one event dict per call), after `event_faults`."""
+        self.replication.set_event_sink(sink)
+
+    def event_faults(
+        self, *, lose: float = 0.0, duplicate: int = 1, delay_seconds: float = 0.0, seed: int = 0
+    ) -> EventFaults:
+        """Best-effort delivery: lose events with probability `lose`, deliver each `duplicate`
+        times, `delay_seconds` of virtual time late. Deterministic for a `seed`."""
+        return self.replication.event_faults(lose=lose, duplicate=duplicate, delay_seconds=delay_seconds, seed=seed)
+
+    def next_change_at(self) -> datetime | None:
+        """When a server next changes on its own or an event is due; None if nothing will."""
+        return self.replication.next_change_at()
 
     def _server_or_key_error(self, source_server_id: str) -> dict[str, Any]:
         server = self._servers.get(source_server_id)
@@ -527,6 +558,7 @@ _HANDLERS: dict[str, Handler] = {
     "GetReplicationConfiguration": MgnEmulator._get_replication_configuration,
     "UpdateReplicationConfiguration": MgnEmulator._update_replication_configuration,
     "MarkAsArchived": MgnEmulator._mark_as_archived,
+    **REPLICATION_HANDLERS,
     "DeleteSourceServer": MgnEmulator._delete_source_server,
     "TagResource": MgnEmulator._tag_resource,
     "UntagResource": MgnEmulator._untag_resource,

@@ -100,19 +100,17 @@ def parse_request(operation: OperationModel, request: AWSPreparedRequest) -> dic
     if errors:
         raise validation_error(errors)
     # Operations read members by name; for MGN the JSON keys are the member names
-    return {
-        name: params[wire_key(name, m)] for name, m in shape.members.items() if wire_key(name, m) in params
-    }
+    return {name: params[wire_key(name, m)] for name, m in shape.members.items() if wire_key(name, m) in params}
 
 
 def success_response(
     operation: OperationModel, request: AWSPreparedRequest, body: dict[str, Any], request_id: str
 ) -> AWSResponse:
     """The modelled success status with `body`, which must satisfy the output shape."""
-    _check_output(operation.output_shape, body, operation.name)
+    check_output(operation.output_shape, body, operation.name)
     status = int(operation.http.get("responseCode", 200))
     payload = b"" if status == 204 else json.dumps(body).encode()
-    return _response(request, status, {"x-amzn-RequestId": request_id}, payload)
+    return http_response(request, status, {"x-amzn-RequestId": request_id}, payload)
 
 
 def error_response(request: AWSPreparedRequest, error: MgnServiceError, request_id: str) -> AWSResponse:
@@ -121,17 +119,23 @@ def error_response(request: AWSPreparedRequest, error: MgnServiceError, request_
     error_shape = error_shape_for(error.code)
     if error_shape is not None and "code" in error_shape.members:
         body["code"] = error.code
-    _check_output(error_shape, {**body, **_header_members(error_shape, error.headers)}, error.code)
+    check_output(error_shape, {**body, **_header_members(error_shape, error.headers)}, error.code)
     headers = {"x-amzn-ErrorType": error.code, "x-amzn-RequestId": request_id, **error.headers}
-    return _response(request, error.status, headers, json.dumps(body).encode())
+    return http_response(request, error.status, headers, json.dumps(body).encode())
 
 
-def _response(
-    request: AWSPreparedRequest, status: int, headers: dict[str, str], payload: bytes
+def http_response(
+    request: AWSPreparedRequest,
+    status: int,
+    headers: dict[str, str],
+    payload: bytes,
+    content_type: str = "application/json",
 ) -> AWSResponse:
+    """An HTTP answer that botocore parses as if the service sent it. Shared by every emulator that
+    answers from the `before-send` hook (rest-json MGN here, json SSM in `mgn_wave_emu.fleet`)."""
     all_headers = HTTPHeaders()
     for name, value in {
-        "Content-Type": "application/json",
+        "Content-Type": content_type,
         "Content-Length": str(len(payload)),
         **headers,
     }.items():
@@ -139,15 +143,19 @@ def _response(
     return AWSResponse(request.url, status, all_headers, MockRawResponse(payload))
 
 
-def _check_output(shape: Shape | None, body: dict[str, Any], what: str) -> None:
-    # A response that does not fit its shape is a bug in the emulator, not a service answer:
-    # fail loudly in the caller instead of letting botocore silently drop the field.
+def check_output(shape: Shape | None, body: dict[str, Any], what: str, service: str = "mgn") -> None:
+    """Raise if `body` does not fit `shape`: a response that breaks its shape is a bug in the emulator,
+    not a service answer, so it fails loudly instead of botocore silently dropping the field."""
     if shape is None:
         return
     errors = validate(shape, body)
     if errors:
         listed = "; ".join(f"{e.name}: {e.message}" for e in errors)
-        raise AssertionError(f"mgn-wave emulator produced an invalid {what} response: {listed}")
+        raise AssertionError(f"mgn-wave {service} emulator produced an invalid {what} response: {listed}")
+
+
+_response = http_response
+_check_output = check_output
 
 
 def _header_members(shape: StructureShape | None, headers: dict[str, str]) -> dict[str, Any]:
@@ -176,9 +184,7 @@ def _uri_pattern(request_uri: str) -> re.Pattern[str]:
 def _uri_labels(operation: OperationModel, path: str) -> dict[str, str]:
     match = _uri_pattern(operation.http["requestUri"]).fullmatch(path)
     if match is None:
-        raise validation_error(
-            [FieldError("requestUri", f"Path does not match {operation.http['requestUri']}")]
-        )
+        raise validation_error([FieldError("requestUri", f"Path does not match {operation.http['requestUri']}")])
     return {label: unquote(value) for label, value in match.groupdict().items()}
 
 

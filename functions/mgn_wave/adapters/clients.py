@@ -9,8 +9,12 @@ import boto3
 from botocore.config import Config
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_ec2 import EC2Client
     from mypy_boto3_mgn import MgnClient
+    from mypy_boto3_ssm import SSMClient
+    from mypy_boto3_stepfunctions import SFNClient
+    from mypy_boto3_sts import STSClient
 
 # Standard mode retries throttling and 5xx with backoff and jitter; what survives it becomes a
 # TransientAwsError and the state machine's Retry takes over.
@@ -25,3 +29,29 @@ def ec2_client(region: str | None = None) -> EC2Client:
 @cache
 def mgn_client(region: str | None = None) -> MgnClient:
     return boto3.client("mgn", region_name=region, config=CLIENT_CONFIG)
+
+
+@cache
+def ssm_client(region: str | None = None) -> SSMClient:
+    return boto3.client("ssm", region_name=region, config=CLIENT_CONFIG)
+
+
+@cache
+def sts_client(region: str | None = None) -> STSClient:
+    # The Regional STS endpoint: reachable through an sts VPC endpoint, no dependency on us-east-1.
+    return boto3.client(
+        "sts",
+        region_name=region,
+        endpoint_url=f"https://sts.{region}.amazonaws.com" if region else None,
+        config=CLIENT_CONFIG,
+    )
+
+
+@cache
+def dynamodb_client(region: str | None = None) -> DynamoDBClient:
+    return boto3.client("dynamodb", region_name=region, config=CLIENT_CONFIG)
+
+
+@cache
+def sfn_client(region: str | None = None) -> SFNClient:
+    return boto3.client("stepfunctions", region_name=region, config=CLIENT_CONFIG)

@@ -235,9 +235,7 @@ def _sg_rule(raw: IpPermissionOutputTypeDef) -> SgRule:
         to_port=raw.get("ToPort"),
         ipv4_ranges=tuple(IPv4Network(r["CidrIp"]) for r in raw.get("IpRanges", []) if r.get("CidrIp")),
         referenced_sg_ids=tuple(p["GroupId"] for p in raw.get("UserIdGroupPairs", []) if p.get("GroupId")),
-        prefix_list_ids=tuple(
-            p["PrefixListId"] for p in raw.get("PrefixListIds", []) if p.get("PrefixListId")
-        ),
+        prefix_list_ids=tuple(p["PrefixListId"] for p in raw.get("PrefixListIds", []) if p.get("PrefixListId")),
     )
 
 
@@ -299,12 +297,7 @@ class Ec2Adapter:
         s3_prefix_list_id = self._s3_prefix_list_id(target.region)
         referenced = {
             *(pl for g in security_groups for r in (*g.ingress, *g.egress) for pl in r.prefix_list_ids),
-            *(
-                r.destination_prefix_list_id
-                for t in route_tables
-                for r in t.routes
-                if r.destination_prefix_list_id
-            ),
+            *(r.destination_prefix_list_id for t in route_tables for r in t.routes if r.destination_prefix_list_id),
         }
         referenced.discard(s3_prefix_list_id or "")
         return NetworkSnapshot(
@@ -353,14 +346,10 @@ class Ec2Adapter:
         subnet_id = target.staging_subnet_id
         if any(s.subnet_id == subnet_id for s in subnets):
             return
-        with _ec2_call(
-            "ec2:DescribeSubnets", resource=f"staging subnet {subnet_id}", setting="stagingSubnetId"
-        ):
+        with _ec2_call("ec2:DescribeSubnets", resource=f"staging subnet {subnet_id}", setting="stagingSubnetId"):
             found = self._ec2.describe_subnets(SubnetIds=[subnet_id])["Subnets"]
         if not found:
-            raise AwsResourceNotFoundError(
-                f"staging subnet {subnet_id} (from stagingSubnetId) does not exist"
-            )
+            raise AwsResourceNotFoundError(f"staging subnet {subnet_id} (from stagingSubnetId) does not exist")
         raise InvalidInputError(
             "stagingSubnetId",
             f"{subnet_id} is in {found[0].get('VpcId')}, not in the staging VPC {target.staging_vpc_id}",
@@ -391,6 +380,21 @@ class Ec2Adapter:
         )
 
     # --- collections of the VPC ---
+
+    def private_addresses(self, network_interface_ids: Sequence[str]) -> dict[str, str]:
+        """ENI ID → primary private IPv4 address (the endpoint addresses a hosts file pins)."""
+        if not network_interface_ids:
+            return {}
+        with _ec2_call("ec2:DescribeNetworkInterfaces"):
+            pages = self._ec2.get_paginator("describe_network_interfaces").paginate(
+                NetworkInterfaceIds=list(network_interface_ids)
+            )
+            return {
+                eni["NetworkInterfaceId"]: eni["PrivateIpAddress"]
+                for page in pages
+                for eni in page["NetworkInterfaces"]
+                if eni.get("PrivateIpAddress")
+            }
 
     def _subnets(self, vpc_filter: list[FilterTypeDef]) -> list[SubnetInfo]:
         with _ec2_call("ec2:DescribeSubnets"):

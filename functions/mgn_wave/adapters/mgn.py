@@ -63,9 +63,7 @@ class MgnAdapter:
     def __init__(self, client: MgnClient) -> None:
         self._client = client
 
-    def describe_source_servers(
-        self, source_server_ids: Sequence[str] | None = None
-    ) -> list[SourceServerTypeDef]:
+    def describe_source_servers(self, source_server_ids: Sequence[str] | None = None) -> list[SourceServerTypeDef]:
         """All source servers, or only the named ones (unknown IDs are simply absent).
 
         IDs are checked, de-duplicated and sent ≤200 per call; every call pages with
@@ -121,16 +119,12 @@ class MgnAdapter:
             configuration = self._client.get_replication_configuration(sourceServerID=source_server_id)
         return _without_metadata(configuration)
 
-    def update_replication_configuration(
-        self, source_server_id: str, changes: Mapping[str, Any]
-    ) -> dict[str, Any]:
+    def update_replication_configuration(self, source_server_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
         """Changes one server's replication settings; returns the resulting configuration."""
         _check_id("source_server_id", source_server_id, SOURCE_SERVER_ID_PATTERN)
         request = _checked(ServerReplicationChanges, "changes", changes)
         with self._translated("UpdateReplicationConfiguration"):
-            updated = self._client.update_replication_configuration(
-                sourceServerID=source_server_id, **request
-            )
+            updated = self._client.update_replication_configuration(sourceServerID=source_server_id, **request)
         return _without_metadata(updated)
 
     def _describe_source_servers(self, ids: list[str] | None) -> list[SourceServerTypeDef]:
@@ -178,16 +172,10 @@ def _translate(operation: str, region: str, exc: ClientError) -> MgnWaveError | 
             resource = f"{response.get('resourceType', 'resource')} {response.get('resourceId', '')}".strip()
             error = AwsResourceNotFoundError(f"MGN {operation}: {resource} does not exist: {message}")
         case "ValidationException":
-            fields = [
-                (str(f.get("name", "")), str(f.get("message", ""))) for f in response.get("fieldList") or []
-            ]
-            error = MgnRequestRejectedError(
-                operation, message, str(response.get("reason", "unknown")), fields
-            )
+            fields = [(str(f.get("name", "")), str(f.get("message", ""))) for f in response.get("fieldList") or []]
+            error = MgnRequestRejectedError(operation, message, str(response.get("reason", "unknown")), fields)
         case "ConflictException":
-            error = MgnConflictError(
-                f"MGN {operation} conflicts with the resource's current state: {message}"
-            )
+            error = MgnConflictError(f"MGN {operation} conflicts with the resource's current state: {message}")
     # Any other code has no contract with the state machine: the original ClientError propagates
     return error
 

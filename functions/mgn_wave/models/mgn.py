@@ -164,15 +164,11 @@ class ReplicationSettings(_MgnModel):
     replication_servers_security_groups_ids: (
         Annotated[list[SecurityGroupId], Field(max_length=MAX_SECURITY_GROUPS)] | None
     ) = Field(default=None, alias="replicationServersSecurityGroupsIDs")
-    replication_server_instance_type: (
-        Annotated[str, StringConstraints(strict=True, max_length=255)] | None
-    ) = None
+    replication_server_instance_type: Annotated[str, StringConstraints(strict=True, max_length=255)] | None = None
     use_dedicated_replication_server: StrictBool | None = None
     default_large_staging_disk_type: LargeStagingDiskType | None = None
     ebs_encryption: EbsEncryption | None = None
-    ebs_encryption_key_arn: (
-        Annotated[str, StringConstraints(strict=True, min_length=20, max_length=2048)] | None
-    ) = None
+    ebs_encryption_key_arn: Annotated[str, StringConstraints(strict=True, min_length=20, max_length=2048)] | None = None
     bandwidth_throttling: Annotated[StrictInt, Field(ge=0, le=MAX_BANDWIDTH_MBPS)] | None = None
     data_plane_routing: DataPlaneRouting | None = None
     create_public_ip: StrictBool | None = Field(default=None, alias="createPublicIP")

@@ -519,11 +519,7 @@ def effective_route_table(snapshot: NetworkSnapshot, subnet_id: str) -> RouteTab
 
 
 def _how_associated(table: RouteTable, subnet_id: str) -> str:
-    return (
-        "explicitly associated"
-        if subnet_id in table.subnet_ids
-        else "the main route table, implicitly associated"
-    )
+    return "explicitly associated" if subnet_id in table.subnet_ids else "the main route table, implicitly associated"
 
 
 def check_gateway_route(snapshot: NetworkSnapshot, target: PrivatePathTarget) -> list[Finding]:
@@ -632,9 +628,7 @@ def _nacl_flows(snapshot: NetworkSnapshot, target: PrivatePathTarget) -> list[_F
         if endpoint is None:
             continue
         for subnet_id in endpoint.subnet_ids:
-            endpoint_subnets.setdefault(
-                subnet_id, f"subnet {subnet_id} of the {spec.label} {endpoint.endpoint_id}"
-            )
+            endpoint_subnets.setdefault(subnet_id, f"subnet {subnet_id} of the {spec.label} {endpoint.endpoint_id}")
     for subnet_id, subnet_label in endpoint_subnets.items():
         for cidr, label in sources:
             flows.append(_Flow(subnet_id, subnet_label, False, cidr, label, (HTTPS_PORT, HTTPS_PORT)))
@@ -657,9 +651,7 @@ def check_nacls(snapshot: NetworkSnapshot, target: PrivatePathTarget) -> list[Fi
         if key in seen:  # two endpoint subnets can share one NACL: judge it once
             continue
         seen.add(key)
-        verdict = evaluate_nacl(
-            acl, egress=flow.egress, peer=flow.peer, ports=flow.ports, protocol=PROTOCOL_TCP
-        )
+        verdict = evaluate_nacl(acl, egress=flow.egress, peer=flow.peer, ports=flow.ports, protocol=PROTOCOL_TCP)
         if verdict.allowed:
             continue
         direction, preposition = ("outbound", "to") if flow.egress else ("inbound", "from")
@@ -692,9 +684,7 @@ def check_nacls(snapshot: NetworkSnapshot, target: PrivatePathTarget) -> list[Fi
 # --- endpoint policies -------------------------------------------------------------------------
 
 
-def _policy_requests(
-    target: PrivatePathTarget, spec: _EndpointSpec, account_id: str
-) -> list[tuple[str, str]]:
+def _policy_requests(target: PrivatePathTarget, spec: _EndpointSpec, account_id: str) -> list[tuple[str, str]]:
     arn = partition(target.region)
     if spec.service == "s3":
         return [("s3:GetObject", f"arn:{arn}:s3:::{bucket}/*") for bucket in mgn_s3_buckets(target.region)]
@@ -733,11 +723,7 @@ def check_endpoint_policies(snapshot: NetworkSnapshot, target: PrivatePathTarget
                 f"({decision}){more}.",
                 f"Add to the policy of {endpoint.endpoint_id} a statement "
                 f'{{"Effect": "Allow", "Principal": "*", "Action": "{action}", "Resource": "{resource}"}}'
-                + (
-                    " and remove the Deny statement that matches it."
-                    if decision is Decision.EXPLICIT_DENY
-                    else "."
-                ),
+                + (" and remove the Deny statement that matches it." if decision is Decision.EXPLICIT_DENY else "."),
             )
         )
     return findings

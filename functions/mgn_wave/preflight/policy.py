@@ -60,9 +60,7 @@ def _principal_is_anyone(statement: Mapping[str, Any]) -> bool:
     return False
 
 
-def _element_matches(
-    statement: Mapping[str, Any], key: str, value: str, *, case_sensitive: bool
-) -> bool | None:
+def _element_matches(statement: Mapping[str, Any], key: str, value: str, *, case_sensitive: bool) -> bool | None:
     """True/False when the statement's `key`/`Not<key>` decides; None when it has neither."""
     positive = _as_list(statement.get(key))
     if positive is not None:

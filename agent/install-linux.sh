@@ -1,0 +1,518 @@
+#!/bin/bash
+# mgn-wave: on a Linux source server, prove the private path to MGN and S3, then (Mode=install)
+# download the AWS Replication Agent installer through the S3 interface endpoint, check its
+# SHA-512 and run it. SSM Run Command runs this as root (document step InstallOnLinux).
+#
+# Parameters arrive ONLY as environment variables SSM_<Name>: every document parameter has
+# interpolationType ENV_VAR (SSM Agent 3.3.2746.0 and later). The document never uses textual
+# substitution, so no value is ever part of this script's text, and every value is checked
+# again here against the same allow-list as in Python and in the document before it is used.
+#
+# The last line of standard output is always `MGN_WAVE_RESULT {json}` (see parse_result in
+# functions/mgn_wave/install/parameters.py). SSM keeps only the first 24,000 characters of the
+# output, so this script prints little: the installer's own output goes to a file and only its
+# last lines are shown, with the credentials removed.
+#
+# Exit status: 0 for PROBE_OK and INSTALLED, 1 otherwise.
+
+# Never trace: the credentials pass through variables below.
+{ set +x; } 2>/dev/null
+set -Eeuo pipefail
+shopt -s inherit_errexit
+umask 077
+# Byte-wise character classes: [a-z] must never match a letter of another script.
+export LC_ALL=C
+
+readonly RESULT_MARKER="MGN_WAVE_RESULT"
+readonly INSTALLER_NAME="aws-replication-installer-init"
+readonly TCP_TIMEOUT_SECONDS=5
+readonly OUTPUT_TAIL_LINES=20
+readonly MAX_ECHO_CHARS=200
+readonly MAX_VALUE_CHARS=8192
+readonly MAX_FINDINGS=16
+readonly HOSTS_BEGIN="# BEGIN mgn-wave"
+readonly HOSTS_END="# END mgn-wave"
+readonly HOSTS_FILE_PATTERN='^/[A-Za-z0-9._/-]+$'
+
+# Allow-lists: verbatim copies of functions/mgn_wave/install/parameters.py (a static test holds
+# them equal). Only syntax that POSIX ERE, Python, Go and .NET read alike.
+readonly IPV4_PATTERN='^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$'
+readonly MODE_PATTERN='^(probe|install)$'
+readonly REGION_PATTERN='^[a-z]{2}(-[a-z]+){1,2}-[0-9]{1,2}$'
+readonly S3_ENDPOINT_PATTERN='^vpce-[0-9a-f]{8,17}-[a-z0-9]{8}\.s3\.[a-z]{2}(-[a-z]+){1,2}-[0-9]{1,2}\.vpce\.amazonaws\.com(\.cn)?$'
+readonly MGN_ENDPOINT_PATTERN='^(vpce-[0-9a-f]{8,17}-[a-z0-9]{8}\.mgn\.[a-z]{2}(-[a-z]+){1,2}-[0-9]{1,2}\.vpce\.amazonaws\.com(\.cn)?)?$'
+readonly HOSTS_ENTRIES_PATTERN='^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3} ([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.){1,6}amazonaws\.com(\.cn)?(,(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3} ([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.){1,6}amazonaws\.com(\.cn)?){0,7})?$'
+readonly USER_PROVIDED_ID_PATTERN='^(i-([0-9a-f]{8}|[0-9a-f]{17})|mi-[0-9a-f]{17})$'
+readonly WAVE_TAGS_PATTERN='^([A-Za-z0-9][A-Za-z0-9_.:/+@-]{0,127}=[A-Za-z0-9_.:/+@-]{0,255}( [A-Za-z0-9][A-Za-z0-9_.:/+@-]{0,127}=[A-Za-z0-9_.:/+@-]{0,255}){0,9})?$'
+readonly PROBE_HOSTS_PATTERN='^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?){1,7}(,[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?){1,7}){0,7})?$'
+readonly EXPECTED_CIDRS_PATTERN='^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}/([0-9]|[12][0-9]|3[0-2])(,(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}/([0-9]|[12][0-9]|3[0-2])){0,7}$'
+readonly MIN_FREE_DISK_MIB_PATTERN='^(0|[1-9][0-9]{0,6})$'
+readonly ACCESS_KEY_ID_PATTERN='^(ASIA[A-Z0-9]{16})?$'
+readonly SECRET_ACCESS_KEY_PATTERN='^([A-Za-z0-9/+]{40})?$'
+readonly SESSION_TOKEN_PATTERN='^([A-Za-z0-9/+=]{16,})?$'
+
+# --- state ---------------------------------------------------------------------------------------
+mode=""
+region=""
+s3_endpoint=""
+mgn_endpoint=""
+user_provided_id=""
+min_free_disk_mib=0
+# Credentials live in unexported shell variables only: children (curl, getent, ...) never see them.
+access_key_id=""
+secret_access_key=""
+session_token=""
+hosts_entry_list=()
+wave_tag_list=()
+probe_host_list=()
+expected_cidr_list=()
+finding_codes=()
+finding_details=()
+workdir=""
+result_emitted=0
+unexpected_status="INSTALL_FAILED"
+failed_line=""
+
+# --- output --------------------------------------------------------------------------------------
+
+log() {
+  printf '%s\n' "$*"
+}
+
+add_finding() {
+  finding_codes+=("$1")
+  finding_details+=("$2")
+}
+
+json_string() {
+  local text=$1
+  text=${text//\\/\\\\}
+  text=${text//\"/\\\"}
+  text=${text//[^[:print:]]/ }
+  printf '"%s"' "$text"
+}
+
+emit_result() {
+  local status=$1 reason=$2 server_id=${3:-} json index count
+  if (( result_emitted )); then
+    return 0
+  fi
+  result_emitted=1
+  json="{\"v\":1,\"status\":$(json_string "$status")"
+  if [[ -n $server_id ]]; then
+    json+=",\"sourceServerId\":$(json_string "$server_id")"
+  fi
+  json+=",\"findings\":["
+  count=${#finding_codes[@]}
+  if (( count > MAX_FINDINGS )); then
+    count=$MAX_FINDINGS
+  fi
+  for (( index = 0; index < count; index++ )); do
+    if (( index > 0 )); then
+      json+=","
+    fi
+    json+="{\"code\":$(json_string "${finding_codes[index]}"),\"detail\":$(json_string "${finding_details[index]:0:160}")}"
+  done
+  json+="],\"reason\":$(json_string "${reason:0:300}")}"
+  printf '%s %s\n' "$RESULT_MARKER" "$json"
+}
+
+# The last line, then the exit status the invocation reports.
+finish() {
+  local status=$1 reason=$2 server_id=${3:-}
+  emit_result "$status" "$reason" "$server_id"
+  case $status in
+    PROBE_OK | INSTALLED) exit 0 ;;
+    *) exit 1 ;;
+  esac
+}
+
+# A line of someone else's output, made safe to show: credentials removed, non-printable
+# characters replaced, cut short, and prefixed so that it can never pass for the result line.
+scrub_line() {
+  local line=$1 secret
+  for secret in "$access_key_id" "$secret_access_key" "$session_token"; do
+    if [[ -n $secret ]]; then
+      line=${line//"$secret"/[REDACTED]}
+    fi
+  done
+  line=${line//[^[:print:]]/?}
+  printf '| %s\n' "${line:0:MAX_ECHO_CHARS}"
+}
+
+# shellcheck disable=SC2329  # invoked by the EXIT trap
+on_exit() {
+  local code=$?
+  set +e
+  if [[ -n $workdir && -d $workdir ]]; then
+    rm -rf -- "$workdir"
+  fi
+  if (( ! result_emitted )); then
+    emit_result "$unexpected_status" "the script stopped unexpectedly (exit ${code}${failed_line:+ at line ${failed_line}})"
+    if (( code == 0 )); then
+      code=1
+    fi
+  fi
+  exit "$code"
+}
+
+trap on_exit EXIT
+trap 'failed_line=$LINENO' ERR
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- parameters ----------------------------------------------------------------------------------
+
+# Check one value against its allow-list; the value itself is never shown.
+allow_listed() {
+  local name=$1 value=$2 pattern=$3
+  if (( ${#value} <= MAX_VALUE_CHARS )) && [[ $value =~ $pattern ]]; then
+    return 0
+  fi
+  add_finding PARAMETER_REJECTED "${name} does not match its allow-list (value not shown)"
+  return 1
+}
+
+read_parameters() {
+  local ok=1 hosts_entries wave_tags probe_hosts expected_cidrs min_free
+  if [[ -z ${SSM_Mode+set} ]]; then
+    add_finding SOURCE_SSM_AGENT_TOO_OLD "SSM_Mode is not set: the SSM Agent predates 3.3.2746.0 (no ENV_VAR parameters)"
+    return 1
+  fi
+  mode=${SSM_Mode}
+  region=${SSM_Region-}
+  s3_endpoint=${SSM_S3Endpoint-}
+  mgn_endpoint=${SSM_MgnEndpoint-}
+  hosts_entries=${SSM_HostsEntries-}
+  user_provided_id=${SSM_UserProvidedId-}
+  wave_tags=${SSM_WaveTags-}
+  probe_hosts=${SSM_ProbeHosts-}
+  expected_cidrs=${SSM_ExpectedCidrs-}
+  min_free=${SSM_MinFreeDiskMiB-}
+  access_key_id=${SSM_AccessKeyId-}
+  secret_access_key=${SSM_SecretAccessKey-}
+  session_token=${SSM_SessionToken-}
+  # Out of the environment, so that no child process inherits the credentials.
+  unset SSM_AccessKeyId SSM_SecretAccessKey SSM_SessionToken
+
+  allow_listed Mode "$mode" "$MODE_PATTERN" || ok=0
+  allow_listed Region "$region" "$REGION_PATTERN" || ok=0
+  allow_listed S3Endpoint "$s3_endpoint" "$S3_ENDPOINT_PATTERN" || ok=0
+  allow_listed MgnEndpoint "$mgn_endpoint" "$MGN_ENDPOINT_PATTERN" || ok=0
+  allow_listed HostsEntries "$hosts_entries" "$HOSTS_ENTRIES_PATTERN" || ok=0
+  allow_listed UserProvidedId "$user_provided_id" "$USER_PROVIDED_ID_PATTERN" || ok=0
+  allow_listed WaveTags "$wave_tags" "$WAVE_TAGS_PATTERN" || ok=0
+  allow_listed ProbeHosts "$probe_hosts" "$PROBE_HOSTS_PATTERN" || ok=0
+  allow_listed ExpectedCidrs "$expected_cidrs" "$EXPECTED_CIDRS_PATTERN" || ok=0
+  allow_listed MinFreeDiskMiB "$min_free" "$MIN_FREE_DISK_MIB_PATTERN" || ok=0
+  allow_listed AccessKeyId "$access_key_id" "$ACCESS_KEY_ID_PATTERN" || ok=0
+  allow_listed SecretAccessKey "$secret_access_key" "$SECRET_ACCESS_KEY_PATTERN" || ok=0
+  allow_listed SessionToken "$session_token" "$SESSION_TOKEN_PATTERN" || ok=0
+  if (( ! ok )); then
+    return 1
+  fi
+  if [[ $mode == "probe" ]]; then
+    unexpected_status="PROBE_FAILED"
+  elif [[ -z $access_key_id || -z $secret_access_key || -z $session_token ]]; then
+    add_finding PARAMETER_REJECTED "install mode needs AccessKeyId, SecretAccessKey and SessionToken"
+    return 1
+  fi
+
+  # Split only values that passed their allow-list: no glob or quote character can be in them.
+  min_free_disk_mib=$(( 10#$min_free ))
+  IFS=',' read -r -a hosts_entry_list <<< "$hosts_entries"
+  IFS=' ' read -r -a wave_tag_list <<< "$wave_tags"
+  IFS=',' read -r -a probe_host_list <<< "$probe_hosts"
+  IFS=',' read -r -a expected_cidr_list <<< "$expected_cidrs"
+  return 0
+}
+
+# --- the probe -----------------------------------------------------------------------------------
+
+installer_host() {
+  printf 'aws-application-migration-service-%s.bucket.%s' "$region" "$s3_endpoint"
+}
+
+hashes_host() {
+  printf 'aws-application-migration-service-hashes-%s.bucket.%s' "$region" "$s3_endpoint"
+}
+
+mgn_host() {
+  if [[ -n $mgn_endpoint ]]; then
+    printf '%s' "$mgn_endpoint"
+  else
+    printf 'mgn.%s.amazonaws.com' "$region"
+  fi
+}
+
+# The IPv4 addresses a name resolves to, one a line. A name pinned by HostsEntries resolves to
+# its pin, as it will once the hosts block is written, so the probe changes nothing.
+resolve_ipv4() {
+  local name=$1 entry answer address
+  for entry in "${hosts_entry_list[@]}"; do
+    if [[ ${entry#* } == "$name" ]]; then
+      printf '%s\n' "${entry%% *}"
+      return 0
+    fi
+  done
+  answer=$(getent ahostsv4 "$name" 2>/dev/null) || return 0
+  while read -r address _; do
+    if [[ $address =~ $IPV4_PATTERN ]]; then
+      printf '%s\n' "$address"
+    fi
+  done <<< "$answer" | sort -u
+  return 0
+}
+
+ipv4_number() {
+  local a b c d
+  IFS=. read -r a b c d <<< "$1"
+  printf '%s' $(( (a << 24) | (b << 16) | (c << 8) | d ))
+}
+
+inside_expected_cidrs() {
+  local address network bits mask cidr
+  address=$(ipv4_number "$1")
+  for cidr in "${expected_cidr_list[@]}"; do
+    bits=${cidr#*/}
+    network=$(ipv4_number "${cidr%/*}")
+    mask=$(( bits == 0 ? 0 : (0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF ))
+    if (( (address & mask) == (network & mask) )); then
+      return 0
+    fi
+  done
+  return 1
+}
+
+# TCP 443 reachable? bash's /dev/tcp under `timeout`. The emulated fleet puts a command
+# mgn-wave-tcp-probe on PATH to answer from its network model; real nodes have none.
+tcp_443_open() {
+  if command -v mgn-wave-tcp-probe >/dev/null 2>&1; then
+    mgn-wave-tcp-probe "$1" 443 >/dev/null 2>&1
+    return
+  fi
+  # shellcheck disable=SC2016  # $1 and $2 expand in the child bash, which gets them as arguments
+  timeout "$TCP_TIMEOUT_SECONDS" bash -c 'exec 3<>"/dev/tcp/$1/$2"' tcp-probe "$1" 443 >/dev/null 2>&1
+}
+
+probe_tools() {
+  local tool
+  for tool in curl sha512sum getent timeout awk sort df; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+      add_finding SOURCE_TOOL_MISSING "${tool} is not installed"
+    fi
+  done
+}
+
+probe_root() {
+  if [[ $(id -u) != "0" ]]; then
+    add_finding SOURCE_NOT_ROOT "the installer must run as root; this runs as uid $(id -u)"
+  fi
+}
+
+probe_disk() {
+  local path free_kib mount seen=" "
+  for path in / /var/lib "${TMPDIR:-/tmp}"; do
+    if [[ ! -d $path ]]; then
+      continue
+    fi
+    read -r free_kib mount < <(df -Pk -- "$path" 2>/dev/null | awk 'NR == 2 {print $4, $6}') || continue
+    if [[ -z ${free_kib:-} || $seen == *" ${mount} "* ]]; then
+      continue
+    fi
+    seen+="${mount} "
+    if (( free_kib / 1024 < min_free_disk_mib )); then
+      add_finding SOURCE_DISK_LOW "${mount} has $(( free_kib / 1024 )) MiB free; ${min_free_disk_mib} MiB needed"
+    fi
+  done
+}
+
+probe_network() {
+  local host address addresses outside blocked
+  local -a hosts=("${probe_host_list[@]}")
+  hosts+=("$(installer_host)" "$(hashes_host)" "$(mgn_host)")
+  local -A probed=()
+  for host in "${hosts[@]}"; do
+    if [[ -n ${probed[$host]:-} ]]; then
+      continue
+    fi
+    probed[$host]=1
+    addresses=$(resolve_ipv4 "$host")
+    if [[ -z $addresses ]]; then
+      add_finding SOURCE_DNS_UNRESOLVED "${host} has no IPv4 address"
+      continue
+    fi
+    outside=""
+    blocked=""
+    while read -r address; do
+      if ! inside_expected_cidrs "$address"; then
+        outside+=" ${address}"
+      elif ! tcp_443_open "$address"; then
+        blocked+=" ${address}"
+      fi
+    done <<< "$addresses"
+    if [[ -n $outside ]]; then
+      add_finding SOURCE_DNS_NOT_PRIVATE "${host} resolves to${outside}, outside ${expected_cidr_list[*]}"
+    fi
+    if [[ -n $blocked ]]; then
+      add_finding SOURCE_443_BLOCKED "${host}: no TCP 443 connection to${blocked} within ${TCP_TIMEOUT_SECONDS} s"
+    fi
+  done
+}
+
+run_probe() {
+  probe_tools
+  probe_root
+  probe_disk
+  probe_network
+  if (( ${#finding_codes[@]} )); then
+    log "probe: ${#finding_codes[@]} problem(s): ${finding_codes[*]}"
+    return 1
+  fi
+  log "probe: DNS answers inside ${expected_cidr_list[*]}, TCP 443 open, disk and root OK"
+  return 0
+}
+
+# --- hosts entries -------------------------------------------------------------------------------
+
+# One marked block, replaced in place: running twice writes it once. The first change keeps
+# a backup of the file as it was.
+apply_hosts_entries() {
+  local hosts_file=${MGN_WAVE_HOSTS_FILE:-/etc/hosts} current kept block entry
+  if (( ${#hosts_entry_list[@]} == 0 )); then
+    return 0
+  fi
+  if [[ ! $hosts_file =~ $HOSTS_FILE_PATTERN ]]; then
+    finish INSTALL_FAILED "the hosts file path is not a plain absolute path"
+  fi
+  current=""
+  if [[ -f $hosts_file ]]; then
+    current=$(cat -- "$hosts_file")
+  fi
+  kept=$(printf '%s\n' "$current" | awk -v begin="$HOSTS_BEGIN" -v end="$HOSTS_END" \
+    '$0 == begin {skip = 1; next} $0 == end {skip = 0; next} !skip')
+  block=$HOSTS_BEGIN
+  for entry in "${hosts_entry_list[@]}"; do
+    block+=$'\n'"${entry}"
+  done
+  block+=$'\n'"${HOSTS_END}"
+  if [[ -n $kept ]]; then
+    block="${kept}"$'\n'"${block}"
+  fi
+  if [[ $block == "$current" ]]; then
+    log "hosts: the mgn-wave block in ${hosts_file} is already current"
+    return 0
+  fi
+  if [[ -f $hosts_file && ! -e ${hosts_file}.mgn-wave.bak ]]; then
+    cp -p -- "$hosts_file" "${hosts_file}.mgn-wave.bak"
+  fi
+  # Rewritten in place (not replaced) so that the file keeps its owner, mode and labels.
+  printf '%s\n' "$block" > "$hosts_file"
+  log "hosts: wrote ${#hosts_entry_list[@]} entr(y/ies) to ${hosts_file} (backup ${hosts_file}.mgn-wave.bak)"
+}
+
+# --- download, verify, install -------------------------------------------------------------------
+
+# TLS verification stays on: no --insecure, HTTPS only (also after redirects), TLS 1.2 or later.
+fetch() {
+  local url=$1 destination=$2
+  curl --fail --silent --show-error --proto '=https' --proto-redir '=https' --tlsv1.2 \
+    --connect-timeout 10 --max-time 600 --retry 3 --retry-delay 2 \
+    --output "$destination" "$url" 2>>"${workdir}/curl.log"
+}
+
+last_curl_error() {
+  local line=""
+  if [[ -s ${workdir}/curl.log ]]; then
+    line=$(tail -n 1 -- "${workdir}/curl.log")
+  fi
+  line=${line//[^[:print:]]/?}
+  printf '%s' "${line:0:MAX_ECHO_CHARS}"
+}
+
+download_and_verify() {
+  local installer=$1 hash_file="${workdir}/${INSTALLER_NAME}.sha512" expected actual
+  if ! fetch "https://$(installer_host)/latest/linux/${INSTALLER_NAME}" "$installer"; then
+    finish DOWNLOAD_FAILED "could not download the installer from $(installer_host): $(last_curl_error)"
+  fi
+  if ! fetch "https://$(hashes_host)/latest/linux/${INSTALLER_NAME}.sha512" "$hash_file"; then
+    rm -f -- "$installer"
+    finish DOWNLOAD_FAILED "could not download the installer's SHA-512 from $(hashes_host): $(last_curl_error)"
+  fi
+  expected=$(head -c 1024 -- "$hash_file" | tr -d '\r' | awk 'NR == 1 {print tolower($1)}')
+  if [[ ! $expected =~ ^[0-9a-f]{128}$ ]]; then
+    rm -f -- "$installer"
+    finish DOWNLOAD_FAILED "the published SHA-512 is not 128 hex digits"
+  fi
+  actual=$(sha512sum -- "$installer" | awk '{print $1}')
+  if [[ $actual != "$expected" ]]; then
+    rm -f -- "$installer"
+    finish CHECKSUM_MISMATCH "the installer's SHA-512 differs from the published one; it was deleted and not run"
+  fi
+  log "download: ${INSTALLER_NAME} matches its published SHA-512"
+}
+
+run_installer() {
+  local installer=$1 install_log="${workdir}/installer.log" rc line server_id last_error
+  local -a arguments=(
+    --region "$region"
+    --aws-access-key-id "$access_key_id"
+    --aws-secret-access-key "$secret_access_key"
+    --aws-session-token "$session_token"
+    --no-prompt
+    --s3-endpoint "$s3_endpoint"
+    --user-provided-id "$user_provided_id"
+  )
+  if [[ -n $mgn_endpoint ]]; then
+    arguments+=(--endpoint "$mgn_endpoint")
+  fi
+  if (( ${#wave_tag_list[@]} )); then
+    arguments+=(--tags "${wave_tag_list[@]}")
+  fi
+  chmod 0700 -- "$installer"
+  log "install: running ${INSTALLER_NAME} (region ${region}, s3 endpoint ${s3_endpoint}${mgn_endpoint:+, endpoint ${mgn_endpoint}})"
+  # The flags are the only way the installer documents for credentials (FACTS 3.2); they are
+  # visible in this node's process list while it runs.
+  rc=0
+  (cd -- "$workdir" && "$installer" "${arguments[@]}") >"$install_log" 2>&1 </dev/null || rc=$?
+  unset arguments
+
+  log "install: installer exited ${rc}; its last ${OUTPUT_TAIL_LINES} lines:"
+  while IFS= read -r line || [[ -n $line ]]; do
+    scrub_line "$line"
+  done < <(tail -n "$OUTPUT_TAIL_LINES" -- "$install_log")
+
+  server_id=$(grep -E 'source server ID' -- "$install_log" | grep -oE 's-[0-9a-zA-Z]{17}' | tail -n 1 || true)
+  if (( rc == 0 )) && [[ -n $server_id ]]; then
+    finish INSTALLED "the AWS Replication Agent is installed" "$server_id"
+  fi
+  last_error=$(grep -iE 'error|fail' -- "$install_log" | tail -n 1 || true)
+  if [[ -z $last_error ]]; then
+    last_error=$(tail -n 1 -- "$install_log" || true)
+  fi
+  last_error=$(scrub_line "$last_error")
+  finish INSTALL_FAILED "the installer exited ${rc} without a source server ID: ${last_error#| }"
+}
+
+# --- main ----------------------------------------------------------------------------------------
+
+main() {
+  local installer
+  if ! read_parameters; then
+    finish PARAMETERS_REJECTED "a parameter failed this node's allow-list; nothing was run"
+  fi
+  if ! run_probe; then
+    finish PROBE_FAILED "the private path is not ready: ${finding_codes[*]}"
+  fi
+  if [[ $mode == "probe" ]]; then
+    finish PROBE_OK "DNS, TCP 443, disk and root are ready for the install"
+  fi
+  apply_hosts_entries
+  workdir=$(mktemp -d "${TMPDIR:-/tmp}/mgn-wave.XXXXXXXX")
+  installer="${workdir}/${INSTALLER_NAME}"
+  download_and_verify "$installer"
+  run_installer "$installer"
+}
+
+main "$@"

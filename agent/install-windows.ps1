@@ -1,0 +1,284 @@
+# mgn-wave: on a Windows source server, prove the private path to MGN and S3, then (Mode=install)
+# download the AWS Replication Agent installer through the S3 interface endpoint, check its
+# SHA-512 and run it. SSM Run Command runs this as SYSTEM (document step InstallOnWindows).
+#
+# The same contract as install-linux.sh: parameters arrive ONLY as environment variables
+# SSM_<Name> (interpolationType ENV_VAR, SSM Agent 3.3.2746.0 and later); the document never uses
+# textual substitution; every value is checked again here against the same allow-list before use;
+# the last line of output is `MGN_WAVE_RESULT {json}`. Exit status 0 for PROBE_OK and INSTALLED.
+#
+# Not executed by the emulated fleet (no PowerShell there): the static tests read it.
+
+Set-StrictMode -Version 3.0
+Set-PSDebug -Off  # never trace: the credentials pass through variables below
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+# HTTPS with TLS 1.2 or later, certificates verified (nothing here turns verification off).
+[Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12
+
+$ResultMarker = 'MGN_WAVE_RESULT'
+$InstallerName = 'AwsReplicationWindowsInstaller.exe'
+$TcpTimeoutMilliseconds = 5000
+$OutputTailLines = 20
+$MaxEchoChars = 200
+$MaxValueChars = 8192
+$MaxFindings = 16
+$HostsBegin = '# BEGIN mgn-wave'
+$HostsEnd = '# END mgn-wave'
+
+# Allow-lists: verbatim copies of functions/mgn_wave/install/parameters.py (a static test holds
+# them equal). .NET's `$` also matches before a final newline, so control characters are refused
+# before any pattern runs.
+$Ipv4Pattern = '^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$'
+$Patterns = [ordered]@{
+    Mode            = '^(probe|install)$'
+    Region          = '^[a-z]{2}(-[a-z]+){1,2}-[0-9]{1,2}$'
+    S3Endpoint      = '^vpce-[0-9a-f]{8,17}-[a-z0-9]{8}\.s3\.[a-z]{2}(-[a-z]+){1,2}-[0-9]{1,2}\.vpce\.amazonaws\.com(\.cn)?$'
+    MgnEndpoint     = '^(vpce-[0-9a-f]{8,17}-[a-z0-9]{8}\.mgn\.[a-z]{2}(-[a-z]+){1,2}-[0-9]{1,2}\.vpce\.amazonaws\.com(\.cn)?)?$'
+    HostsEntries    = '^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3} ([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.){1,6}amazonaws\.com(\.cn)?(,(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3} ([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.){1,6}amazonaws\.com(\.cn)?){0,7})?$'
+    UserProvidedId  = '^(i-([0-9a-f]{8}|[0-9a-f]{17})|mi-[0-9a-f]{17})$'
+    WaveTags        = '^([A-Za-z0-9][A-Za-z0-9_.:/+@-]{0,127}=[A-Za-z0-9_.:/+@-]{0,255}( [A-Za-z0-9][A-Za-z0-9_.:/+@-]{0,127}=[A-Za-z0-9_.:/+@-]{0,255}){0,9})?$'
+    ProbeHosts      = '^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?){1,7}(,[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?){1,7}){0,7})?$'
+    ExpectedCidrs   = '^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}/([0-9]|[12][0-9]|3[0-2])(,(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}/([0-9]|[12][0-9]|3[0-2])){0,7}$'
+    MinFreeDiskMiB  = '^(0|[1-9][0-9]{0,6})$'
+    AccessKeyId     = '^(ASIA[A-Z0-9]{16})?$'
+    SecretAccessKey = '^([A-Za-z0-9/+]{40})?$'
+    SessionToken    = '^([A-Za-z0-9/+=]{16,})?$'
+}
+
+$Findings = New-Object System.Collections.Generic.List[object]
+$Secrets = @()
+$Script:ResultEmitted = $false
+$Script:Mode = ''
+
+function Add-Finding([string]$Code, [string]$Detail) {
+    $Findings.Add([ordered]@{ code = $Code; detail = $Detail.Substring(0, [Math]::Min(160, $Detail.Length)) })
+}
+
+function Format-Line([string]$Line) {
+    foreach ($secret in $Secrets) {
+        if ($secret) { $Line = $Line.Replace($secret, '[REDACTED]') }
+    }
+    $Line = $Line -replace '[^\x20-\x7E]', '?'
+    return '| ' + $Line.Substring(0, [Math]::Min($MaxEchoChars, $Line.Length))
+}
+
+function Write-Result([string]$Status, [string]$Reason, [string]$ServerId = '') {
+    if ($Script:ResultEmitted) { return }
+    $Script:ResultEmitted = $true
+    $result = [ordered]@{ v = 1; status = $Status }
+    if ($ServerId) { $result.sourceServerId = $ServerId }
+    $result.findings = @($Findings | Select-Object -First $MaxFindings)
+    $result.reason = $Reason.Substring(0, [Math]::Min(300, $Reason.Length)) -replace '[^\x20-\x7E]', ' '
+    Write-Output ($ResultMarker + ' ' + (ConvertTo-Json -InputObject $result -Compress -Depth 4))
+}
+
+function Complete-Run([string]$Status, [string]$Reason, [string]$ServerId = '') {
+    Write-Result $Status $Reason $ServerId
+    if ($Status -eq 'PROBE_OK' -or $Status -eq 'INSTALLED') { exit 0 }
+    exit 1
+}
+
+function Read-Parameter([string]$Name) {
+    $value = [Environment]::GetEnvironmentVariable("SSM_$Name")
+    if ($null -eq $value) { return '' }
+    return $value
+}
+
+# Check one value against its allow-list; the value itself is never shown.
+function Test-AllowListed([string]$Name, [string]$Value) {
+    if ($Value.Length -le $MaxValueChars -and $Value -notmatch '[\x00-\x1F\x7F]' -and $Value -cmatch $Patterns[$Name]) {
+        return $true
+    }
+    Add-Finding 'PARAMETER_REJECTED' "$Name does not match its allow-list (value not shown)"
+    return $false
+}
+
+function ConvertTo-Number([string]$Address) {
+    $octets = $Address.Split('.')
+    return ([uint32]$octets[0] -shl 24) -bor ([uint32]$octets[1] -shl 16) -bor ([uint32]$octets[2] -shl 8) -bor [uint32]$octets[3]
+}
+
+function Test-InsideCidrs([string]$Address, [string[]]$Cidrs) {
+    $number = ConvertTo-Number $Address
+    foreach ($cidr in $Cidrs) {
+        $network, $bits = $cidr.Split('/')
+        $mask = if ([int]$bits -eq 0) { [uint32]0 } else { [uint32]([uint64]0xFFFFFFFF -shl (32 - [int]$bits) -band 0xFFFFFFFF) }
+        if (($number -band $mask) -eq ((ConvertTo-Number $network) -band $mask)) { return $true }
+    }
+    return $false
+}
+
+function Resolve-Ipv4([string]$Name, [hashtable]$Pins) {
+    if ($Pins.ContainsKey($Name)) { return @($Pins[$Name]) }
+    try {
+        $addresses = [System.Net.Dns]::GetHostAddresses($Name) |
+            Where-Object { $_.AddressFamily -eq [System.Net.Sockets.AddressFamily]::InterNetwork } |
+            ForEach-Object { $_.IPAddressToString }
+    } catch {
+        return @()
+    }
+    return @($addresses | Where-Object { $_ -cmatch $Ipv4Pattern } | Sort-Object -Unique)
+}
+
+function Test-Tcp443([string]$Address) {
+    $client = New-Object System.Net.Sockets.TcpClient
+    try {
+        $connect = $client.ConnectAsync($Address, 443)
+        return ($connect.Wait($TcpTimeoutMilliseconds) -and $client.Connected)
+    } catch {
+        return $false
+    } finally {
+        $client.Dispose()
+    }
+}
+
+function Invoke-Download([string]$Url, [string]$Destination) {
+    # Invoke-WebRequest verifies the certificate; HTTPS only.
+    if (-not $Url.StartsWith('https://')) { throw 'only https downloads are allowed' }
+    Invoke-WebRequest -Uri $Url -OutFile $Destination -UseBasicParsing -MaximumRedirection 0 -TimeoutSec 600
+}
+
+$workdir = $null
+try {
+    # --- parameters ---
+    if ($null -eq [Environment]::GetEnvironmentVariable('SSM_Mode')) {
+        Add-Finding 'SOURCE_SSM_AGENT_TOO_OLD' 'SSM_Mode is not set: the SSM Agent predates 3.3.2746.0 (no ENV_VAR parameters)'
+        Complete-Run 'PARAMETERS_REJECTED' "a parameter failed this node's allow-list; nothing was run"
+    }
+    $values = @{}
+    foreach ($name in $Patterns.Keys) { $values[$name] = Read-Parameter $name }
+    foreach ($name in @('AccessKeyId', 'SecretAccessKey', 'SessionToken')) {
+        # Out of the environment, so that no child process inherits the credentials.
+        [Environment]::SetEnvironmentVariable("SSM_$name", $null)
+    }
+    $ok = $true
+    foreach ($name in $Patterns.Keys) {
+        if (-not (Test-AllowListed $name $values[$name])) { $ok = $false }
+    }
+    if (-not $ok) { Complete-Run 'PARAMETERS_REJECTED' "a parameter failed this node's allow-list; nothing was run" }
+    $Secrets = @($values.AccessKeyId, $values.SecretAccessKey, $values.SessionToken)
+    $Script:Mode = $values.Mode
+    if ($values.Mode -eq 'install' -and -not ($values.AccessKeyId -and $values.SecretAccessKey -and $values.SessionToken)) {
+        Add-Finding 'PARAMETER_REJECTED' 'install mode needs AccessKeyId, SecretAccessKey and SessionToken'
+        Complete-Run 'PARAMETERS_REJECTED' "a parameter failed this node's allow-list; nothing was run"
+    }
+    $region = $values.Region
+    $s3Endpoint = $values.S3Endpoint
+    $mgnEndpoint = $values.MgnEndpoint
+    $minFreeMiB = [int64]$values.MinFreeDiskMiB
+    $cidrs = @($values.ExpectedCidrs.Split(',') | Where-Object { $_ })
+    $pins = @{}
+    $hostsLines = @()
+    foreach ($entry in @($values.HostsEntries.Split(',') | Where-Object { $_ })) {
+        $address, $hostName = $entry.Split(' ')
+        $pins[$hostName] = $address
+        $hostsLines += "$address $hostName"
+    }
+    $tags = @($values.WaveTags.Split(' ') | Where-Object { $_ })
+    $installerHost = "aws-application-migration-service-$region.bucket.$s3Endpoint"
+    $hashesHost = "aws-application-migration-service-hashes-$region.bucket.$s3Endpoint"
+    $mgnHost = if ($mgnEndpoint) { $mgnEndpoint } else { "mgn.$region.amazonaws.com" }
+
+    # --- the probe ---
+    $principal = New-Object Security.Principal.WindowsPrincipal([Security.Principal.WindowsIdentity]::GetCurrent())
+    if (-not $principal.IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)) {
+        Add-Finding 'SOURCE_NOT_ROOT' 'the installer must run as an administrator (SSM runs as SYSTEM)'
+    }
+    $systemDrive = New-Object System.IO.DriveInfo($env:SystemDrive)
+    $freeMiB = [int64]($systemDrive.AvailableFreeSpace / 1MB)
+    if ($freeMiB -lt $minFreeMiB) {
+        Add-Finding 'SOURCE_DISK_LOW' "$($env:SystemDrive) has $freeMiB MiB free; $minFreeMiB MiB needed"
+    }
+    $probeHosts = @($values.ProbeHosts.Split(',') | Where-Object { $_ }) + @($installerHost, $hashesHost, $mgnHost)
+    foreach ($probeHost in @($probeHosts | Select-Object -Unique)) {
+        $addresses = @(Resolve-Ipv4 $probeHost $pins)
+        if ($addresses.Count -eq 0) {
+            Add-Finding 'SOURCE_DNS_UNRESOLVED' "$probeHost has no IPv4 address"
+            continue
+        }
+        $outside = @($addresses | Where-Object { -not (Test-InsideCidrs $_ $cidrs) })
+        $blocked = @($addresses | Where-Object { (Test-InsideCidrs $_ $cidrs) -and -not (Test-Tcp443 $_) })
+        if ($outside.Count -gt 0) {
+            Add-Finding 'SOURCE_DNS_NOT_PRIVATE' "$probeHost resolves to $($outside -join ' '), outside $($cidrs -join ' ')"
+        }
+        if ($blocked.Count -gt 0) {
+            Add-Finding 'SOURCE_443_BLOCKED' "${probeHost}: no TCP 443 connection to $($blocked -join ' ') within 5 s"
+        }
+    }
+    if ($Findings.Count -gt 0) {
+        Complete-Run 'PROBE_FAILED' ('the private path is not ready: ' + (($Findings | ForEach-Object { $_.code }) -join ' '))
+    }
+    if ($values.Mode -eq 'probe') { Complete-Run 'PROBE_OK' 'DNS, TCP 443, disk and administrator rights are ready for the install' }
+
+    # --- hosts entries: one marked block, replaced in place; the first change keeps a backup ---
+    if ($hostsLines.Count -gt 0) {
+        $hostsFile = Join-Path $env:SystemRoot 'System32\drivers\etc\hosts'
+        $current = @(Get-Content -LiteralPath $hostsFile -ErrorAction SilentlyContinue)
+        $kept = New-Object System.Collections.Generic.List[string]
+        $skip = $false
+        foreach ($line in $current) {
+            if ($line -ceq $HostsBegin) { $skip = $true; continue }
+            if ($line -ceq $HostsEnd) { $skip = $false; continue }
+            if (-not $skip) { $kept.Add($line) }
+        }
+        $desired = @($kept) + @($HostsBegin) + $hostsLines + @($HostsEnd)
+        if (($desired -join "`n") -cne ($current -join "`n")) {
+            if (-not (Test-Path -LiteralPath "$hostsFile.mgn-wave.bak")) { Copy-Item -LiteralPath $hostsFile -Destination "$hostsFile.mgn-wave.bak" }
+            Set-Content -LiteralPath $hostsFile -Value $desired -Encoding ASCII
+            Write-Output "hosts: wrote $($hostsLines.Count) entries to $hostsFile"
+        }
+    }
+
+    # --- download and verify ---
+    $workdir = Join-Path ([System.IO.Path]::GetTempPath()) ('mgn-wave.' + [guid]::NewGuid().ToString('N'))
+    New-Item -ItemType Directory -Path $workdir | Out-Null
+    $installer = Join-Path $workdir $InstallerName
+    $hashFile = "$installer.sha512"
+    try {
+        Invoke-Download "https://$installerHost/latest/windows/$InstallerName" $installer
+        Invoke-Download "https://$hashesHost/latest/windows/$InstallerName.sha512" $hashFile
+    } catch {
+        Complete-Run 'DOWNLOAD_FAILED' (Format-Line "could not download the installer or its SHA-512: $($_.Exception.Message)").Substring(2)
+    }
+    $expected = ((Get-Content -LiteralPath $hashFile -TotalCount 1) -split '\s+')[0].ToLowerInvariant()
+    if ($expected -cnotmatch '^[0-9a-f]{128}$') { Complete-Run 'DOWNLOAD_FAILED' 'the published SHA-512 is not 128 hex digits' }
+    $actual = (Get-FileHash -Algorithm SHA512 -LiteralPath $installer).Hash.ToLowerInvariant()
+    if ($actual -cne $expected) {
+        Remove-Item -LiteralPath $installer -Force
+        Complete-Run 'CHECKSUM_MISMATCH' "the installer's SHA-512 differs from the published one; it was deleted and not run"
+    }
+
+    # --- install: arguments as an array to the call operator, never a command string ---
+    $arguments = @(
+        '--region', $region,
+        '--aws-access-key-id', $values.AccessKeyId,
+        '--aws-secret-access-key', $values.SecretAccessKey,
+        '--aws-session-token', $values.SessionToken,
+        '--no-prompt',
+        '--s3-endpoint', $s3Endpoint,
+        '--user-provided-id', $values.UserProvidedId
+    )
+    if ($mgnEndpoint) { $arguments += @('--endpoint', $mgnEndpoint) }
+    if ($tags.Count -gt 0) { $arguments += @('--tags') + $tags }
+    $installLog = Join-Path $workdir 'installer.log'
+    & $installer @arguments *> $installLog
+    $exitCode = $LASTEXITCODE
+    $arguments = $null
+    Write-Output "install: installer exited $exitCode; its last $OutputTailLines lines:"
+    $output = @(Get-Content -LiteralPath $installLog -ErrorAction SilentlyContinue)
+    $output | Select-Object -Last $OutputTailLines | ForEach-Object { Write-Output (Format-Line $_) }
+    $idLine = @($output | Where-Object { $_ -match 'source server ID' } | Select-Object -Last 1)
+    $serverId = ''
+    if ($idLine.Count -gt 0 -and $idLine[0] -cmatch '(s-[0-9a-zA-Z]{17})') { $serverId = $Matches[1] }
+    if ($exitCode -eq 0 -and $serverId) { Complete-Run 'INSTALLED' 'the AWS Replication Agent is installed' $serverId }
+    $lastError = @($output | Where-Object { $_ -match 'error|fail' } | Select-Object -Last 1)
+    $detail = if ($lastError.Count -gt 0) { (Format-Line $lastError[0]).Substring(2) } else { '' }
+    Complete-Run 'INSTALL_FAILED' "the installer exited $exitCode without a source server ID: $detail"
+} catch {
+    $status = if ($Script:Mode -eq 'probe') { 'PROBE_FAILED' } else { 'INSTALL_FAILED' }
+    Write-Result $status (Format-Line "the script stopped unexpectedly: $($_.Exception.Message)").Substring(2)
+    exit 1
+} finally {
+    if ($workdir -and (Test-Path -LiteralPath $workdir)) { Remove-Item -LiteralPath $workdir -Recurse -Force }
+}

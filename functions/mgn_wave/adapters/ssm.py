@@ -1,0 +1,115 @@
+"""SSM for the domain: managed nodes, Run Command sends and their invocations.
+
+Owns the service limits botocore does not check (FACTS.md §1.2, §5.2): at most 50 instance IDs
+per SendCommand and per filter value list, a Comment of at most 100 characters."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from mgn_wave.adapters.errors import aws_call
+from mgn_wave.errors import InvalidInputError, NodeUnreachableError
+from mgn_wave.models.server import ManagedNode
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping, Sequence
+
+    from mypy_boto3_ssm import SSMClient
+
+MAX_INSTANCE_IDS = 50  # SendCommand InstanceIds, and values per DescribeInstanceInformation filter
+MAX_COMMENT = 100
+TERMINAL_INVOCATION_STATUSES = frozenset({"Success", "Cancelled", "TimedOut", "Failed"})
+
+
+def chunks(items: Sequence[str], size: int = MAX_INSTANCE_IDS) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def _node(info: Mapping[str, Any]) -> ManagedNode:
+    return ManagedNode(
+        instance_id=info["InstanceId"],
+        platform=str(info.get("PlatformType", "")),
+        online=info.get("PingStatus") == "Online",
+        ping_status=str(info.get("PingStatus", "")),
+        computer_name=info.get("ComputerName"),
+        ip_address=info.get("IPAddress"),
+    )
+
+
+class SsmAdapter:
+    def __init__(self, client: SSMClient) -> None:
+        self._client = client
+
+    def managed_nodes(
+        self, *, instance_ids: Sequence[str] | None = None, tag: tuple[str, str] | None = None
+    ) -> list[ManagedNode]:
+        """The named nodes (unknown IDs are simply absent), or those carrying `tag`."""
+        paginator = self._client.get_paginator("describe_instance_information")
+        filter_sets: list[list[dict[str, Any]]]
+        if instance_ids is not None:
+            filter_sets = [[{"Key": "InstanceIds", "Values": chunk}] for chunk in chunks(instance_ids)]
+        elif tag is not None:
+            filter_sets = [[{"Key": f"tag:{tag[0]}", "Values": [tag[1]]}]]
+        else:
+            raise InvalidInputError("instance_ids", "give instance IDs or a tag to select managed nodes")
+        nodes: list[ManagedNode] = []
+        for filters in filter_sets:
+            with aws_call("ssm:DescribeInstanceInformation"):
+                for page in paginator.paginate(Filters=filters):  # type: ignore[arg-type]
+                    nodes.extend(_node(info) for info in page["InstanceInformationList"])
+        return nodes
+
+    def send_command(
+        self,
+        *,
+        document_name: str,
+        instance_ids: Sequence[str],
+        parameters: Mapping[str, list[str]],
+        comment: str,
+        delivery_timeout_seconds: int = 600,
+    ) -> str:
+        """One SendCommand to at most 50 nodes; returns the command ID. The parameters may hold
+        credentials: they are never logged here, and callers must not log them either."""
+        if not 1 <= len(instance_ids) <= MAX_INSTANCE_IDS:
+            raise InvalidInputError("instance_ids", f"1..{MAX_INSTANCE_IDS} per SendCommand, got {len(instance_ids)}")
+        if len(comment) > MAX_COMMENT:
+            raise InvalidInputError("comment", f"at most {MAX_COMMENT} characters, got {len(comment)}")
+        with aws_call(
+            "ssm:SendCommand",
+            {"InvalidInstanceId": lambda exc: NodeUnreachableError(str(exc.response["Error"].get("Message", "")))},
+        ):
+            sent = self._client.send_command(
+                DocumentName=document_name,
+                InstanceIds=list(instance_ids),
+                Parameters=dict(parameters),
+                Comment=comment,
+                TimeoutSeconds=delivery_timeout_seconds,
+                MaxConcurrency="50",
+                # One node's failure must not stop the command on the others: each server's
+                # result is its own (DESIGN.md §2).
+                MaxErrors="100%",
+            )
+        return str(sent["Command"]["CommandId"])
+
+    def commands_with_comment(self, comment: str) -> list[dict[str, Any]]:
+        """Commands already sent with this comment: how a retried install finds its first send."""
+        found: list[dict[str, Any]] = []
+        with aws_call("ssm:ListCommands"):
+            for page in self._client.get_paginator("list_commands").paginate():
+                found.extend(dict(c) for c in page["Commands"] if c.get("Comment") == comment)
+        return found
+
+    def invocation_statuses(self, command_id: str) -> dict[str, str]:
+        """instance ID → invocation status, for every node of the command (no output: cheap)."""
+        statuses: dict[str, str] = {}
+        with aws_call("ssm:ListCommandInvocations"):
+            for page in self._client.get_paginator("list_command_invocations").paginate(CommandId=command_id):
+                for invocation in page["CommandInvocations"]:
+                    statuses[invocation["InstanceId"]] = invocation["Status"]
+        return statuses
+
+    def invocation(self, command_id: str, instance_id: str) -> dict[str, Any]:
+        """One node's finished invocation with its output (stdout first 24,000 / stderr 8,000 chars)."""
+        with aws_call("ssm:GetCommandInvocation"):
+            return dict(self._client.get_command_invocation(CommandId=command_id, InstanceId=instance_id))

@@ -1,0 +1,82 @@
+"""InstallAgents: probe-then-install through SSM Run Command on every server that needs it.
+
+The credentials it creates go into the SendCommand call and nowhere else: not the logs (the event
+and response are not logged, the model keeps them as SecretStr), not the state data (the output is
+command IDs and results)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from pydantic import BaseModel, ConfigDict, Field
+
+from mgn_wave import config, steps
+from mgn_wave.adapters.clients import dynamodb_client, ec2_client, mgn_client, ssm_client, sts_client
+from mgn_wave.adapters.ec2 import Ec2Adapter
+from mgn_wave.adapters.mgn import MgnAdapter
+from mgn_wave.adapters.ssm import SsmAdapter
+from mgn_wave.adapters.sts import StsAdapter
+from mgn_wave.models.server import ManagedNode
+from mgn_wave.models.validation import parse_model
+from mgn_wave.models.wave import WaveInput
+from mgn_wave.observability import logger, tracer
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+# A duplicated or retried request for the same execution and servers returns the first answer
+# instead of sending again (the send itself also recovers its commands by their comment).
+IDEMPOTENCY = IdempotencyConfig(expires_after_seconds=7 * 24 * 3600)
+
+
+class InstallRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    input: WaveInput
+    execution_name: str = Field(alias="executionName", pattern=r"^[A-Za-z0-9_.:-]{1,80}$")
+    servers: tuple[ManagedNode, ...]
+
+
+def _launch(request: InstallRequest) -> dict[str, Any]:
+    target = config.private_path_from_env()
+    region = target.region
+    launch = steps.install_agents(
+        wave_input=request.input,
+        execution_name=request.execution_name,
+        nodes=list(request.servers),
+        settings=config.install_settings_from_env(),
+        target=target,
+        ec2=Ec2Adapter(ec2_client(region)),
+        mgn=MgnAdapter(mgn_client(region)),
+        ssm=SsmAdapter(ssm_client(region)),
+        sts=StsAdapter(sts_client(region)),
+    )
+    return launch.model_dump(mode="json", by_alias=True)
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = parse_model(InstallRequest, event)
+    IDEMPOTENCY.register_lambda_context(context)
+    persistence = DynamoDBPersistenceLayer(
+        table_name=config.idempotency_table_from_env(), boto3_client=dynamodb_client(config.region_from_env())
+    )
+    launch_once = idempotent_function(
+        data_keyword_argument="request", persistence_store=persistence, config=IDEMPOTENCY
+    )(_launch)
+    launch: dict[str, Any] = launch_once(request=request)
+    logger.info(
+        "install launched",
+        extra={
+            "commands": [c["commandId"] for c in launch["commands"]],
+            "servers": sum(len(c["instanceIds"]) for c in launch["commands"]),
+            "not_installed": len(launch["results"]),
+        },
+    )
+    return launch

@@ -1,0 +1,43 @@
+"""PollReplication: the fallback when no event completed AwaitReplication in time."""
+
+from __future__ import annotations
+
+from datetime import datetime  # noqa: TC003 - pydantic reads the annotation at runtime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mgn_wave import config, steps
+from mgn_wave.adapters.clients import mgn_client
+from mgn_wave.adapters.mgn import MgnAdapter
+from mgn_wave.models.mgn import SOURCE_SERVER_ID_PATTERN
+from mgn_wave.models.validation import parse_model
+from mgn_wave.observability import logger, tracer
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+
+class PollRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    source_server_id: str = Field(alias="sourceServerId", pattern=f"^{SOURCE_SERVER_ID_PATTERN}$")
+    deadline: datetime
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = parse_model(PollRequest, event)
+    verdict = steps.replication_verdict(
+        request.source_server_id, MgnAdapter(mgn_client(config.region_from_env())), deadline=request.deadline
+    )
+    logger.info(
+        "replication polled",
+        extra={
+            "source_server_id": request.source_server_id,
+            "phase": verdict.phase,
+            "outcome": verdict.outcome,
+        },
+    )
+    return verdict.model_dump(mode="json", by_alias=True)

@@ -1,0 +1,99 @@
+"""One server's journey through the wave, and its result (DESIGN.md §4)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ServerStatus(StrEnum):
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    SKIPPED = "SKIPPED"
+
+
+class Stage(StrEnum):
+    """Where a server's journey ended."""
+
+    RESOLVE = "RESOLVE"  # finding it as an SSM managed node
+    PROBE = "PROBE"  # DNS, 443, disk, root on the server itself
+    INSTALL = "INSTALL"  # the replication agent install
+    CONFIGURE = "CONFIGURE"  # its per-server replication settings
+    REPLICATION = "REPLICATION"  # waiting for healthy replication
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+
+class ManagedNode(_Model):
+    """A server as SSM sees it."""
+
+    instance_id: str = Field(alias="instanceId")
+    platform: str  # Linux | Windows | MacOS
+    online: bool
+    ping_status: str = Field(alias="pingStatus")
+    computer_name: str | None = Field(default=None, alias="computerName")
+    ip_address: str | None = Field(default=None, alias="ipAddress")
+
+
+class ServerResult(_Model):
+    """`{instanceId, sourceServerId, status, stage, reason, hint, timings}` plus the probe findings."""
+
+    instance_id: str = Field(alias="instanceId")
+    source_server_id: str | None = Field(default=None, alias="sourceServerId")
+    status: ServerStatus
+    stage: Stage
+    reason: str
+    hint: str = ""
+    phase: str | None = None  # the replication phase at the verdict
+    findings: tuple[dict[str, Any], ...] = ()
+    timings: dict[str, Any] = Field(default_factory=dict)
+
+
+class ResolvedWave(_Model):
+    servers: tuple[ManagedNode, ...]
+    results: tuple[ServerResult, ...]  # servers that cannot take part, with the reason
+    deadline: datetime  # when waiting for replication gives up
+
+
+class WaveSummary(_Model):
+    wave: str
+    totals: dict[str, int]
+    servers: tuple[ServerResult, ...]
+
+
+class InstalledServer(_Model):
+    instance_id: str = Field(alias="instanceId")
+    source_server_id: str = Field(alias="sourceServerId")
+
+
+class InstallCommand(_Model):
+    command_id: str = Field(alias="commandId")
+    instance_ids: tuple[str, ...] = Field(alias="instanceIds")
+
+
+class InstallLaunch(_Model):
+    """What InstallAgents did: the commands in flight, and the servers that need none."""
+
+    commands: tuple[InstallCommand, ...]
+    results: tuple[ServerResult, ...]
+
+
+class InstallProgress(_Model):
+    pending: bool
+    installed: tuple[InstalledServer, ...] = ()
+    results: tuple[ServerResult, ...] = ()
+
+
+class InstallSettings(_Model):
+    """The stack's install configuration (environment of InstallAgents)."""
+
+    install_role_arn: str
+    document_name: str
+    dns_mode: str
+    min_free_disk_mib: int
+    wave_tag_key: str
