@@ -18,7 +18,9 @@
 # Never trace: the credentials pass through variables below.
 { set +x; } 2>/dev/null
 set -Eeuo pipefail
-shopt -s inherit_errexit
+# bash 4.4+; Amazon Linux 2 and RHEL/CentOS 7 have bash 4.2, where it does not exist. For the same
+# reason arrays that may be empty are expanded as ${a[@]+"${a[@]}"} (4.2 calls them unbound).
+shopt -s inherit_errexit 2>/dev/null || true
 umask 077
 # Byte-wise character classes: [a-z] must never match a letter of another script.
 export LC_ALL=C
@@ -42,7 +44,8 @@ readonly REGION_PATTERN='^[a-z]{2}(-[a-z]+){1,2}-[0-9]{1,2}$'
 readonly S3_ENDPOINT_PATTERN='^vpce-[0-9a-f]{8,17}-[a-z0-9]{8}\.s3\.[a-z]{2}(-[a-z]+){1,2}-[0-9]{1,2}\.vpce\.amazonaws\.com(\.cn)?$'
 readonly MGN_ENDPOINT_PATTERN='^(vpce-[0-9a-f]{8,17}-[a-z0-9]{8}\.mgn\.[a-z]{2}(-[a-z]+){1,2}-[0-9]{1,2}\.vpce\.amazonaws\.com(\.cn)?)?$'
 readonly HOSTS_ENTRIES_PATTERN='^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3} ([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.){1,6}amazonaws\.com(\.cn)?(,(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3} ([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.){1,6}amazonaws\.com(\.cn)?){0,7})?$'
-readonly USER_PROVIDED_ID_PATTERN='^(i-([0-9a-f]{8}|[0-9a-f]{17})|mi-[0-9a-f]{17})$'
+readonly NODE_ID_PATTERN='^(i-([0-9a-f]{8}|[0-9a-f]{17})|mi-[0-9a-f]{17})$'
+readonly USER_PROVIDED_ID_PATTERN='^((i-([0-9a-f]{8}|[0-9a-f]{17})|mi-[0-9a-f]{17}))?$'
 readonly WAVE_TAGS_PATTERN='^([A-Za-z0-9][A-Za-z0-9_.:/+@-]{0,127}=[A-Za-z0-9_.:/+@-]{0,255}( [A-Za-z0-9][A-Za-z0-9_.:/+@-]{0,127}=[A-Za-z0-9_.:/+@-]{0,255}){0,9})?$'
 readonly PROBE_HOSTS_PATTERN='^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?){1,7}(,[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?){1,7}){0,7})?$'
 readonly EXPECTED_CIDRS_PATTERN='^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}/([0-9]|[12][0-9]|3[0-2])(,(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}/([0-9]|[12][0-9]|3[0-2])){0,7}$'
@@ -218,6 +221,14 @@ read_parameters() {
     add_finding PARAMETER_REJECTED "install mode needs AccessKeyId, SecretAccessKey and SessionToken"
     return 1
   fi
+  # Empty: this node's own ID, which the SSM Agent gives every command it runs.
+  if [[ -z $user_provided_id ]]; then
+    user_provided_id=${AWS_SSM_INSTANCE_ID-}
+    if [[ $mode == "install" && ! $user_provided_id =~ $NODE_ID_PATTERN ]]; then
+      add_finding PARAMETER_REJECTED "UserProvidedId is empty and AWS_SSM_INSTANCE_ID is not a node ID"
+      return 1
+    fi
+  fi
 
   # Split only values that passed their allow-list: no glob or quote character can be in them.
   min_free_disk_mib=$(( 10#$min_free ))
@@ -250,7 +261,7 @@ mgn_host() {
 # its pin, as it will once the hosts block is written, so the probe changes nothing.
 resolve_ipv4() {
   local name=$1 entry answer address
-  for entry in "${hosts_entry_list[@]}"; do
+  for entry in ${hosts_entry_list[@]+"${hosts_entry_list[@]}"}; do
     if [[ ${entry#* } == "$name" ]]; then
       printf '%s\n' "${entry%% *}"
       return 0
@@ -330,7 +341,7 @@ probe_disk() {
 
 probe_network() {
   local host address addresses outside blocked
-  local -a hosts=("${probe_host_list[@]}")
+  local -a hosts=(${probe_host_list[@]+"${probe_host_list[@]}"})
   hosts+=("$(installer_host)" "$(hashes_host)" "$(mgn_host)")
   local -A probed=()
   for host in "${hosts[@]}"; do
@@ -393,7 +404,7 @@ apply_hosts_entries() {
   kept=$(printf '%s\n' "$current" | awk -v begin="$HOSTS_BEGIN" -v end="$HOSTS_END" \
     '$0 == begin {skip = 1; next} $0 == end {skip = 0; next} !skip')
   block=$HOSTS_BEGIN
-  for entry in "${hosts_entry_list[@]}"; do
+  for entry in ${hosts_entry_list[@]+"${hosts_entry_list[@]}"}; do
     block+=$'\n'"${entry}"
   done
   block+=$'\n'"${HOSTS_END}"

@@ -30,13 +30,14 @@ $HostsEnd = '# END mgn-wave'
 # them equal). .NET's `$` also matches before a final newline, so control characters are refused
 # before any pattern runs.
 $Ipv4Pattern = '^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$'
+$NodeIdPattern = '^(i-([0-9a-f]{8}|[0-9a-f]{17})|mi-[0-9a-f]{17})$'
 $Patterns = [ordered]@{
     Mode            = '^(probe|install)$'
     Region          = '^[a-z]{2}(-[a-z]+){1,2}-[0-9]{1,2}$'
     S3Endpoint      = '^vpce-[0-9a-f]{8,17}-[a-z0-9]{8}\.s3\.[a-z]{2}(-[a-z]+){1,2}-[0-9]{1,2}\.vpce\.amazonaws\.com(\.cn)?$'
     MgnEndpoint     = '^(vpce-[0-9a-f]{8,17}-[a-z0-9]{8}\.mgn\.[a-z]{2}(-[a-z]+){1,2}-[0-9]{1,2}\.vpce\.amazonaws\.com(\.cn)?)?$'
     HostsEntries    = '^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3} ([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.){1,6}amazonaws\.com(\.cn)?(,(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3} ([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.){1,6}amazonaws\.com(\.cn)?){0,7})?$'
-    UserProvidedId  = '^(i-([0-9a-f]{8}|[0-9a-f]{17})|mi-[0-9a-f]{17})$'
+    UserProvidedId  = '^((i-([0-9a-f]{8}|[0-9a-f]{17})|mi-[0-9a-f]{17}))?$'
     WaveTags        = '^([A-Za-z0-9][A-Za-z0-9_.:/+@-]{0,127}=[A-Za-z0-9_.:/+@-]{0,255}( [A-Za-z0-9][A-Za-z0-9_.:/+@-]{0,127}=[A-Za-z0-9_.:/+@-]{0,255}){0,9})?$'
     ProbeHosts      = '^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?){1,7}(,[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?){1,7}){0,7})?$'
     ExpectedCidrs   = '^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}/([0-9]|[12][0-9]|3[0-2])(,(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}/([0-9]|[12][0-9]|3[0-2])){0,7}$'
@@ -94,16 +95,18 @@ function Test-AllowListed([string]$Name, [string]$Value) {
     return $false
 }
 
+# Unsigned 64-bit throughout: PowerShell reads the literal 0xFFFFFFFF as the Int32 -1.
 function ConvertTo-Number([string]$Address) {
     $octets = $Address.Split('.')
-    return ([uint32]$octets[0] -shl 24) -bor ([uint32]$octets[1] -shl 16) -bor ([uint32]$octets[2] -shl 8) -bor [uint32]$octets[3]
+    return ([uint64]$octets[0] -shl 24) -bor ([uint64]$octets[1] -shl 16) -bor ([uint64]$octets[2] -shl 8) -bor [uint64]$octets[3]
 }
 
 function Test-InsideCidrs([string]$Address, [string[]]$Cidrs) {
     $number = ConvertTo-Number $Address
     foreach ($cidr in $Cidrs) {
         $network, $bits = $cidr.Split('/')
-        $mask = if ([int]$bits -eq 0) { [uint32]0 } else { [uint32]([uint64]0xFFFFFFFF -shl (32 - [int]$bits) -band 0xFFFFFFFF) }
+        $all = [uint64]4294967295
+        $mask = if ([int]$bits -eq 0) { [uint64]0 } else { ($all -shl (32 - [int]$bits)) -band $all }
         if (($number -band $mask) -eq ((ConvertTo-Number $network) -band $mask)) { return $true }
     }
     return $false
@@ -162,6 +165,15 @@ try {
     if ($values.Mode -eq 'install' -and -not ($values.AccessKeyId -and $values.SecretAccessKey -and $values.SessionToken)) {
         Add-Finding 'PARAMETER_REJECTED' 'install mode needs AccessKeyId, SecretAccessKey and SessionToken'
         Complete-Run 'PARAMETERS_REJECTED' "a parameter failed this node's allow-list; nothing was run"
+    }
+    # Empty: this node's own ID, which the SSM Agent gives every command it runs.
+    $userProvidedId = $values.UserProvidedId
+    if (-not $userProvidedId) {
+        $userProvidedId = [Environment]::GetEnvironmentVariable('AWS_SSM_INSTANCE_ID')
+        if ($values.Mode -eq 'install' -and ($null -eq $userProvidedId -or $userProvidedId -cnotmatch $NodeIdPattern)) {
+            Add-Finding 'PARAMETER_REJECTED' 'UserProvidedId is empty and AWS_SSM_INSTANCE_ID is not a node ID'
+            Complete-Run 'PARAMETERS_REJECTED' "a parameter failed this node's allow-list; nothing was run"
+        }
     }
     $region = $values.Region
     $s3Endpoint = $values.S3Endpoint
@@ -241,7 +253,7 @@ try {
     } catch {
         Complete-Run 'DOWNLOAD_FAILED' (Format-Line "could not download the installer or its SHA-512: $($_.Exception.Message)").Substring(2)
     }
-    $expected = ((Get-Content -LiteralPath $hashFile -TotalCount 1) -split '\s+')[0].ToLowerInvariant()
+    $expected = ((Get-Content -LiteralPath $hashFile -TotalCount 1).Trim() -split '\s+')[0].ToLowerInvariant()
     if ($expected -cnotmatch '^[0-9a-f]{128}$') { Complete-Run 'DOWNLOAD_FAILED' 'the published SHA-512 is not 128 hex digits' }
     $actual = (Get-FileHash -Algorithm SHA512 -LiteralPath $installer).Hash.ToLowerInvariant()
     if ($actual -cne $expected) {
@@ -257,13 +269,20 @@ try {
         '--aws-session-token', $values.SessionToken,
         '--no-prompt',
         '--s3-endpoint', $s3Endpoint,
-        '--user-provided-id', $values.UserProvidedId
+        '--user-provided-id', $userProvidedId
     )
     if ($mgnEndpoint) { $arguments += @('--endpoint', $mgnEndpoint) }
     if ($tags.Count -gt 0) { $arguments += @('--tags') + $tags }
     $installLog = Join-Path $workdir 'installer.log'
-    & $installer @arguments *> $installLog
-    $exitCode = $LASTEXITCODE
+    # PowerShell 5.1 turns each stderr line of a native program into an error record, which
+    # 'Stop' would make fatal; the installer's exit code and output decide instead.
+    $ErrorActionPreference = 'Continue'
+    try {
+        & $installer @arguments *> $installLog
+        $exitCode = $LASTEXITCODE
+    } finally {
+        $ErrorActionPreference = 'Stop'
+    }
     $arguments = $null
     Write-Output "install: installer exited $exitCode; its last $OutputTailLines lines:"
     $output = @(Get-Content -LiteralPath $installLog -ErrorAction SilentlyContinue)

@@ -45,9 +45,7 @@ ReplicationSgs = Annotated[
     list[str],
     typer.Option("--replication-sg", help="Replication server security group (sg-...); repeatable."),
 ]
-SourceCidrs = Annotated[
-    list[str], typer.Option("--source-cidr", help="Source server range (IPv4 CIDR); repeatable.")
-]
+SourceCidrs = Annotated[list[str], typer.Option("--source-cidr", help="Source server range (IPv4 CIDR); repeatable.")]
 Region = Annotated[
     str | None, typer.Option(help="AWS Region; defaults to AWS_REGION / AWS_DEFAULT_REGION / the profile.")
 ]
@@ -145,12 +143,8 @@ def template(
     template_id: Annotated[
         str | None, typer.Option(help="Replication template to enforce when several exist (rct-...).")
     ] = None,
-    instance_type: Annotated[
-        str | None, typer.Option(help="Replication server instance type to hold.")
-    ] = None,
-    bandwidth_mbps: Annotated[
-        int | None, typer.Option(help="Bandwidth cap to hold, Mbps (0 = none).")
-    ] = None,
+    instance_type: Annotated[str | None, typer.Option(help="Replication server instance type to hold.")] = None,
+    bandwidth_mbps: Annotated[int | None, typer.Option(help="Bandwidth cap to hold, Mbps (0 = none).")] = None,
     wave_tag_key: Annotated[str, typer.Option(help="Tag key that names a server's wave.")] = "MigrationWave",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the drift; change nothing.")] = False,
     as_json: AsJson = False,

@@ -57,9 +57,7 @@ def print_drift(console: Console, report: EnforcementReport) -> None:
     table.add_column("field", no_wrap=True)
     table.add_column("before → after")
     for drift in (report.template, *report.servers):
-        rows = [
-            (change.field, f"{_value(change.before)} → {_value(change.after)}") for change in drift.changes
-        ]
+        rows = [(change.field, f"{_value(change.before)} → {_value(change.after)}") for change in drift.changes]
         if drift.error:
             rows.append(("error", drift.error))
         for number, (field, change) in enumerate(rows or [("", "")]):
@@ -73,6 +71,4 @@ def print_drift(console: Console, report: EnforcementReport) -> None:
             )
     console.print(table)
     if not report.drift_found:
-        console.print(
-            "[green]No drift: the template and every registered server hold the private path.[/green]"
-        )
+        console.print("[green]No drift: the template and every registered server hold the private path.[/green]")

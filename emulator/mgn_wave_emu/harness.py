@@ -30,10 +30,12 @@ from mgn_wave_emu.scenario import BuiltScenario, Scenario, build_scenario, load_
 from mgn_wave_emu.stack import TEMPLATE_PATH, EmulatedStack, load_template, resolve_stack
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from datetime import datetime
     from pathlib import Path
     from types import TracebackType
+
+    from mgn_wave_emu.mgn.replication import NetworkOracle, OracleFailure
 
 ACCOUNT_ID = "123456789012"  # moto's default account
 GIB = 1024**3
@@ -105,7 +107,8 @@ class EmulatedAws:
         self.clock = clock or VirtualClock()
         self.mgn = MgnEmulator(self.clock, ACCOUNT_ID, region, initialized=mgn_initialized)
         self.lambdas: LambdaRouter | None = None
-        self.fleet: Fleet | None = None  # the scenario's source servers behind SSM
+        self.fleet: Fleet | None = None
+        self.network_oracle: NetworkOracle | None = None  # the scenario's source servers behind SSM
         self.stack: EmulatedStack | None = None
         self.state_machine_arn = ""
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
@@ -140,14 +143,14 @@ class EmulatedAws:
         logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
         self._activate()
         # A lambda, not the bound method: a scenario may replace the MGN emulator.
-        self.horizons.append(lambda: self.mgn.next_change_at())
+        self.horizons.append(lambda: self.mgn.next_change_at())  # noqa: PLW0108
         self._driver = ClockDriver(self.clock, self.horizons)
         self._driver.start()
         return self
 
     def _activate(self) -> None:
         # MGN's events reach the stack's EventBridge rules (the deliveries run on the clock driver).
-        self.mgn.set_event_sink(self.put_event)
+        self.mgn.set_event_sink(self._deliver)
         services: dict[str, ServiceEmulator] = {"mgn": self.mgn}
         if self.lambdas is not None:
             services["lambda"] = self.lambdas
@@ -192,8 +195,10 @@ class EmulatedAws:
         if scenario.region != self.region:
             raise ValueError(f"scenario region {scenario.region} differs from the emulated {self.region}")
         built = build_scenario(scenario, self.client("ec2"))
-        self._seed_mgn(scenario, built)
-        self.mgn.set_network_oracle(build_network_oracle(self.client("ec2"), built, self.clock))
+        if not scenario.mgn.initialized:
+            self.mgn = MgnEmulator(self.clock, ACCOUNT_ID, self.region, initialized=False)
+        self.network_oracle = build_network_oracle(self.client("ec2"), built, self.clock)
+        self.mgn.set_network_oracle(self.network_oracle)
         self.fleet = Fleet.build(
             scenario,
             built,
@@ -205,13 +210,14 @@ class EmulatedAws:
         )
         self.horizons.append(self.fleet.next_change_at)
         self._activate()
+        self._seed_mgn(scenario, built)
         return built
 
     def _seed_mgn(self, scenario: Scenario, built: BuiltScenario) -> None:
+        """A template as an operator left it, and agents installed before this wave (registered
+        with their managed-node ID as the installer's --user-provided-id would have)."""
         spec = scenario.mgn
         if not spec.initialized:
-            self.mgn = MgnEmulator(self.clock, ACCOUNT_ID, self.region, initialized=False)
-            self._activate()
             return
         if spec.template is not None:
             settings = {
@@ -227,9 +233,26 @@ class EmulatedAws:
             server = fleet[name]
             self.mgn.register_source_server(
                 hostname=server.hostname,
+                user_provided_id=self.fleet.node(name).node_id if self.fleet else None,
                 tags={wave_tag_key: spec.wave},
                 disks=[(disk.device, disk.gib * GIB) for disk in server.disks],
             )
+
+    def block_on_premises(self, fleet_name: str) -> None:
+        """A firewall in the data centre (outside anything AWS can see) drops TCP 1500 from this
+        server: the preflight passes, and its replication stalls connecting to the replication server."""
+        assert self.fleet is not None, "build a scenario first"
+        hostname = self.fleet.node(fleet_name).computer_name
+        network = self.network_oracle
+        assert network is not None
+
+        def oracle(server: Mapping[str, Any], configuration: Mapping[str, Any]) -> str | OracleFailure | None:
+            hints = server.get("sourceProperties", {}).get("identificationHints", {})
+            if hints.get("hostname") == hostname:
+                return "CONNECT_AGENT_TO_REPLICATION_SERVER"
+            return network(server, configuration)
+
+        self.mgn.set_network_oracle(oracle)
 
     def deploy_scenario(self, scenario: Scenario | str) -> BuiltScenario:
         built = self.build_scenario(scenario)
@@ -251,6 +274,9 @@ class EmulatedAws:
                 dynamodb.update_time_to_live(
                     TableName=table.table_name, TimeToLiveSpecification=properties["TimeToLiveSpecification"]
                 )
+
+    def _deliver(self, event: dict[str, Any]) -> None:
+        self.put_event(event)
 
     def put_event(self, event: dict[str, Any]) -> int:
         """EventBridge for the stack's rules: every rule whose pattern matches invokes its function

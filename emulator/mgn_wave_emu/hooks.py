@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
 
+ANSWERED_URL = "https://answered-by-mgn-wave-emulator.invalid/"
+
+
 class ServiceEmulator(Protocol):
     """Answers one service's requests. Returns None to let the request fall through to moto."""
 
@@ -44,7 +47,13 @@ class _Router:
             emulator = self._services.get(service_id)
         if emulator is None:
             return None
-        return emulator.handle(operation_name, request)
+        response = emulator.handle(operation_name, request)
+        if response is not None:
+            # botocore runs *every* before-send handler and uses the first answer, so moto's
+            # handler would still act on this request (a second SendCommand, a Lambda it cannot
+            # find). Pointing the answered request at a host no moto backend serves keeps it out.
+            request.url = ANSWERED_URL
+        return response
 
 
 router = _Router()

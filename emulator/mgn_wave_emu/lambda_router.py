@@ -67,6 +67,7 @@ class Invocation:
     function_name: str
     event: Any
     error_type: str | None
+    result: Any = None
 
 
 def _response(url: str, status: int, payload: Any, headers: dict[str, str]) -> AWSResponse:
@@ -101,6 +102,11 @@ class LambdaRouter:
         event = json.loads(raw) if isinstance(raw, bytes | str) and raw else {}
         return self.invoke(function, event, request.url)
 
+    def of(self, logical_id: str) -> list[Invocation]:
+        """The invocations of one function of the stack."""
+        name = self._stack.functions[logical_id].function_name
+        return [invocation for invocation in self.invocations if invocation.function_name == name]
+
     def invoke(self, function: EmulatedFunction, event: Any, url: str = "") -> AWSResponse:
         with self._lock, self._clock.busy():
             context = LambdaContext(
@@ -130,7 +136,7 @@ class LambdaRouter:
                         "stackTrace": traceback.format_tb(exc.__traceback__),
                     }
                     return _response(url, 200, payload, {**_EXECUTED, "X-Amz-Function-Error": "Unhandled"})
-            self.invocations.append(Invocation(function.function_name, event, None))
+            self.invocations.append(Invocation(function.function_name, event, None, result))
             return _response(url, 200, result, _EXECUTED)
 
     def _capture_logs(self, service_name: str | None) -> None:

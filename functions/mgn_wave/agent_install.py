@@ -66,7 +66,7 @@ def private_endpoints(
         raise PrivatePathIncompleteError(f"endpoint {endpoint.endpoint_id} has no network interface address")
 
     subnets = {subnet.subnet_id: subnet for subnet in snapshot.subnets}
-    cidrs = sorted({str(subnets[s].cidr) for e in (s3, mgn) for s in e.subnet_ids if s in subnets})
+    cidrs = sorted({str(subnets[s].cidr) for e in (s3, mgn, ec2) for s in e.subnet_ids if s in subnets})
     return PrivateEndpoints(
         region=target.region,
         s3_dns_name=str(regional_dns_name(s3)),
@@ -92,7 +92,9 @@ def installer_settings(mode: DnsMode, endpoints: PrivateEndpoints) -> dict[str, 
     return {
         "hosts_entries": hosts,
         "mgn_endpoint": endpoints.mgn_dns_name if mode is DnsMode.ENDPOINT_NAMES else "",
-        "probe_hosts": f"{mgn_name},{endpoints.s3_dns_name}",
+        # The node probes the installer, hash and mgn hosts itself; the S3 endpoint publishes only
+        # `*.vpce-…` names, so its bare name would not resolve.
+        "probe_hosts": mgn_name,
     }
 
 
@@ -169,6 +171,6 @@ INSTALL_HINTS = {
     NodeStatus.INSTALL_FAILED: "The installer failed: see the reason; it needs root, the sudoers entry for "
     "aws-replication, and TCP 443 to the mgn endpoint.",
     NodeStatus.PARAMETERS_REJECTED: "The server refused a parameter value: a bug or tampering; nothing ran.",
-    NodeStatus.NO_RESULT: "The script left no result: see stderr; the SSM Agent may be older than 3.3.2746.0 "
-    "(no ENV_VAR parameters).",
+    NodeStatus.NO_RESULT: "The script left no result line: see stderr (the output may have been cut, or the "
+    "script was killed).",
 }

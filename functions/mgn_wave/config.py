@@ -142,3 +142,12 @@ def install_settings_from_env() -> InstallSettings:
         min_free_disk_mib=int(disk),
         wave_tag_key=wave_tag_key_from_env(),
     )
+
+
+def replication_poll_minutes_from_env() -> int:
+    raw = _require("REPLICATION_POLL_MINUTES")
+    if not raw.isdigit() or not 5 <= int(raw) <= 1440:
+        raise ConfigurationError(
+            f"environment variable REPLICATION_POLL_MINUTES: {raw!r} is not 5..1440 (from ReplicationPollMinutes)"
+        )
+    return int(raw)

@@ -17,7 +17,7 @@ from mgn_wave.agent_install import (
     skipped_as_registered,
 )
 from mgn_wave.errors import AwsResourceNotFoundError, GuardrailViolationError, MgnConflictError
-from mgn_wave.install.parameters import parse_install_parameters
+from mgn_wave.install.parameters import STEP_NAME_BY_PLATFORM, parse_install_parameters
 from mgn_wave.models.preflight import PreflightReport
 from mgn_wave.models.replication import Action, EnforcementReport, FieldChange, ResourceDrift
 from mgn_wave.models.server import (
@@ -169,6 +169,7 @@ def replication_verdict(source_server_id: str, mgn: MgnAdapter, *, deadline: dat
 def start_waiting(
     *,
     source_server_id: str,
+    execution: str,
     task_token: str,
     deadline: datetime,
     mgn: MgnAdapter,
@@ -180,7 +181,7 @@ def start_waiting(
     verdict = replication_verdict(source_server_id, mgn, deadline=deadline)
     if verdict.outcome is Outcome.WAITING:
         ttl = int((deadline - timeutil.utcnow()).total_seconds()) + 86_400
-        tokens.put(source_server_id, task_token, ttl_seconds=max(ttl, 3600))
+        tokens.put(source_server_id, execution, task_token, ttl_seconds=max(ttl, 3600))
     else:
         callbacks.complete(task_token, verdict.model_dump(mode="json", by_alias=True))
     return verdict
@@ -197,9 +198,9 @@ def on_mgn_event(source_server_id: str, *, mgn: MgnAdapter, tokens: TaskTokenSto
         return 0  # e.g. NOT_STALLED during the initial sync: keep waiting
     completed = 0
     output = verdict.model_dump(mode="json", by_alias=True)
-    for token in waiting:
+    for execution, token in waiting:
         completed += callbacks.complete(token, output)
-        tokens.forget(source_server_id, token)
+        tokens.forget(source_server_id, execution, token)
     return completed
 
 
@@ -208,7 +209,9 @@ def on_mgn_event(source_server_id: str, *, mgn: MgnAdapter, tokens: TaskTokenSto
 SUPPORTED_PLATFORMS = frozenset({"Linux", "Windows"})
 
 
-def resolve_servers(wave_input: WaveInput, *, wave_tag_key: str, deadline_hours: int, ssm: SsmAdapter) -> ResolvedWave:
+def resolve_servers(
+    wave_input: WaveInput, *, wave_tag_key: str, deadline_hours: int, poll_minutes: int, ssm: SsmAdapter
+) -> ResolvedWave:
     """The wave's servers as SSM managed nodes: named in the input, else tagged with the wave.
     A server that cannot take part becomes a result that says why."""
     if wave_input.instance_ids is not None:
@@ -253,7 +256,9 @@ def resolve_servers(wave_input: WaveInput, *, wave_tag_key: str, deadline_hours:
         else:
             servers.append(node)
     deadline = timeutil.utcnow() + timedelta(hours=deadline_hours)
-    return ResolvedWave(servers=tuple(servers), results=tuple(results), deadline=deadline)
+    return ResolvedWave(
+        servers=tuple(servers), results=tuple(results), deadline=deadline, poll_seconds=poll_minutes * 60
+    )
 
 
 def summarize(wave: str, result_lists: list[list[dict[str, Any]]]) -> WaveSummary:
@@ -289,7 +294,7 @@ def install_agents(
     (by their comment) and never sends a second one."""
     known = known_to_mgn(mgn.describe_source_servers())
     results: list[ServerResult] = []
-    to_install: list[str] = []
+    to_install: dict[str, list[str]] = {}  # platform → instance IDs
     for node in nodes:
         server = known.get(node.instance_id)
         verdict = classify(server, now=timeutil.utcnow()) if server else None
@@ -305,7 +310,7 @@ def install_agents(
                 )
             )
         else:
-            to_install.append(node.instance_id)
+            to_install.setdefault(node.platform, []).append(node.instance_id)
     if not to_install:
         return InstallLaunch(commands=(), results=tuple(results))
 
@@ -330,7 +335,8 @@ def install_agents(
         }
     )
     commands = []
-    for number, batch in enumerate(chunks(to_install), start=1):
+    batches = [(platform, batch) for platform, ids in sorted(to_install.items()) for batch in chunks(ids)]
+    for number, (platform, batch) in enumerate(batches, start=1):
         # ≤100 characters; unique per execution and batch: how a retry recognises its own sends
         comment = f"mgn-wave install {execution_name[-60:]} #{number}"
         already = ssm.commands_with_comment(comment)
@@ -344,7 +350,7 @@ def install_agents(
                 comment=comment,
             )
         )
-        commands.append(InstallCommand(command_id=command_id, instance_ids=tuple(batch)))
+        commands.append(InstallCommand(command_id=command_id, platform=platform, instance_ids=tuple(batch)))
     return InstallLaunch(commands=tuple(commands), results=tuple(results))
 
 
@@ -360,9 +366,8 @@ def check_installs(commands: list[InstallCommand], ssm: SsmAdapter) -> InstallPr
     results: list[ServerResult] = []
     for command in commands:
         for instance_id in command.instance_ids:
-            outcome = install_outcome(
-                instance_id, statuses[command.command_id][instance_id], ssm.invocation(command.command_id, instance_id)
-            )
+            invocation = ssm.invocation(command.command_id, instance_id, STEP_NAME_BY_PLATFORM[command.platform])
+            outcome = install_outcome(instance_id, statuses[command.command_id][instance_id], invocation)
             if isinstance(outcome, InstalledServer):
                 installed.append(outcome)
             else:

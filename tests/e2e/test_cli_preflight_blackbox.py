@@ -57,9 +57,7 @@ def _preflight(endpoint: str, *flags: str) -> subprocess.CompletedProcess[str]:
         "AWS_REGION": "us-east-1",
         "COLUMNS": "200",
     }
-    return subprocess.run(
-        [CLI, "preflight", *flags], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    return subprocess.run([CLI, "preflight", *flags], env=env, capture_output=True, text=True, timeout=120, check=False)
 
 
 def _flags(built: BuiltScenario) -> list[str]:

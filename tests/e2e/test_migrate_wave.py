@@ -1,4 +1,5 @@
-"""MigrateWave run end to end in the local engine: ValidateInput → Preflight → EnforceTemplate."""
+"""MigrateWave run end to end in the local engine: the real ASL, the real handlers, a shipped
+scenario's network, fleet and MGN state."""
 
 from __future__ import annotations
 
@@ -13,60 +14,70 @@ if TYPE_CHECKING:
     from mgn_wave_emu.harness import EmulatedAws
     from mgn_wave_emu.scenario import BuiltScenario
 
+FRONT = ["ValidateInput", "Preflight", "PathClear?", "EnforceTemplate", "ResolveServers", "InstallAgents"]
+
 
 def _task_failures(events: list[dict]) -> list[str]:
     return [e["taskFailedEventDetails"]["error"] for e in events if e["type"] == "TaskFailed"]
 
 
-def test_migrate_wave_clean_network_passes_preflight(
+def _by_name(aws: EmulatedAws, servers: list[dict]) -> dict[str, dict]:
+    assert aws.fleet is not None
+    names = {node.node_id: node.name for node in aws.fleet.nodes.values()}
+    return {names[s["instanceId"]]: s for s in servers}
+
+
+def test_migrate_wave_clean_network_runs_the_whole_wave(
     aws: EmulatedAws, deployed: Callable[[str], BuiltScenario]
 ) -> None:
-    # Given
+    # Given: seed-clean - web-1 registered earlier, app-1 and api-1 (Linux) and db-1 (Windows) new
     deployed("seed-clean")
     # When
     result = aws.run({"wave": "wave-01"})
-    # Then
+    # Then: every stage ran once, and each server has its verdict
     assert result.status == "SUCCEEDED"
-    assert result.states_entered == [
-        "ValidateInput",
-        "Preflight",
-        "PathClear?",
-        "EnforceTemplate",
-        "WaveReady",
-    ]
+    assert result.states_entered[: len(FRONT)] == FRONT
+    assert result.states_entered[-2:] == ["Summarize", "WaveDone"]
     assert result.output["preflight"]["ok"] is True
-    assert result.output["preflight"]["blockers"] == 0
-    assert result.output["input"] == {"wave": "wave-01", "instanceIds": None, "dryRun": False, "force": False}
+    servers = _by_name(aws, result.output["summary"]["servers"])
+    assert {name: (s["status"], s["stage"]) for name, s in servers.items()} == {
+        "web-1": ("SKIPPED", "INSTALL"),  # already registered and replicating: not reinstalled
+        "app-1": ("SUCCEEDED", "REPLICATION"),
+        "api-1": ("SUCCEEDED", "REPLICATION"),
+        "db-1": ("FAILED", "INSTALL"),  # the emulator cannot run PowerShell, and says so
+    }
+    assert "PowerShell" in servers["db-1"]["reason"]
+    assert servers["app-1"]["phase"] == "HEALTHY"
+    assert servers["app-1"]["timings"]["healthy"]
+    assert result.output["summary"]["totals"] == {"SUCCEEDED": 2, "FAILED": 1, "SKIPPED": 1, "total": 4}
 
 
 def test_migrate_wave_output_carries_the_drift_report_and_a_rerun_finds_none(
     aws: EmulatedAws, deployed: Callable[[str], BuiltScenario]
 ) -> None:
-    # Given: seed-clean's MGN holds the console-default template and two servers registered from it
+    # Given: seed-clean's MGN holds the console-default template and one server registered from it
     deployed("seed-clean")
     # When
     first = aws.run({"wave": "wave-01"}, name="first")
     second = aws.run({"wave": "wave-01"}, name="second")
-    # Then: the first run fixed the template and both servers, field by field
+    # Then: the first run fixed the template and the registered server, field by field
     settings = first.output["replicationSettings"]
     private_fields = {"associateDefaultSecurityGroup", "createPublicIP", "dataPlaneRouting"}
     assert settings["template"]["action"] == "UPDATED"
     assert {c["field"] for c in settings["template"]["changes"]} == private_fields
-    assert [s["action"] for s in settings["servers"]] == ["UPDATED", "UPDATED"]
+    assert [s["action"] for s in settings["servers"]] == ["UPDATED"]
     for server in aws.mgn.source_server_ids():
         assert aws.mgn.replication_configuration(server)["dataPlaneRouting"] == "PRIVATE_IP"
-    # and the second found nothing to change
+    # and the second found nothing to change, and reinstalled only the server that had failed
     again = second.output["replicationSettings"]
-    assert again["template"] == {
-        "resourceId": settings["template"]["resourceId"],
-        "action": "UNCHANGED",
-        "changes": [],
-        "error": None,
-    }
-    assert [s["action"] for s in again["servers"]] == ["UNCHANGED", "UNCHANGED"]
+    assert again["template"]["action"] == "UNCHANGED"
+    assert {s["action"] for s in again["servers"]} == {"UNCHANGED"}
+    assert [c["platform"] for c in second.output["install"]["commands"]] == ["Windows"]
+    servers = _by_name(aws, second.output["summary"]["servers"])
+    assert {name for name, s in servers.items() if s["status"] == "SKIPPED"} == {"web-1", "app-1", "api-1"}
 
 
-def test_migrate_wave_dry_run_reports_without_writing(
+def test_migrate_wave_dry_run_reports_without_writing_or_installing(
     aws: EmulatedAws, deployed: Callable[[str], BuiltScenario]
 ) -> None:
     deployed("seed-clean")
@@ -75,18 +86,9 @@ def test_migrate_wave_dry_run_reports_without_writing(
     assert result.output["replicationSettings"]["template"]["action"] == "WOULD_UPDATE"
     assert aws.mgn.calls["UpdateReplicationConfigurationTemplate"] == 0
     assert aws.mgn.calls["UpdateReplicationConfiguration"] == 0
-
-
-def test_migrate_wave_mgn_not_initialised_stops_with_how_to_initialise(aws: EmulatedAws) -> None:
-    # Given: a clean network, but MGN never set up in the Region
-    aws.deploy_scenario(load_scenario("seed-clean").model_copy(update={"mgn": MgnSpec(initialized=False)}))
-    # When
-    result = aws.run({"wave": "wave-01"})
-    # Then: the path was proven, then the wave stopped with the reason and the way out
-    assert result.status == "FAILED"
-    assert result.error == "MgnNotInitializedError"
-    assert "InitializeService" in (result.cause or "")
-    assert result.states_entered[-3:] == ["EnforceTemplate", "ExplainStop", "Stopped"]
+    assert result.output["install"]["commands"] == []
+    assert aws.fleet is not None
+    assert aws.fleet.ssm.commands() == []
 
 
 def test_migrate_wave_misconfigured_network_stops_with_every_finding(
@@ -137,3 +139,15 @@ def test_migrate_wave_misconfigured_function_environment_fails_loudly(aws: Emula
     assert result.status == "FAILED"
     assert result.error == "ConfigurationError"
     assert "SOURCE_CIDRS" in (result.cause or "")
+
+
+def test_migrate_wave_mgn_not_initialised_stops_with_how_to_initialise(aws: EmulatedAws) -> None:
+    # Given: a clean network, but MGN never set up in the Region
+    aws.deploy_scenario(load_scenario("seed-clean").model_copy(update={"mgn": MgnSpec(initialized=False)}))
+    # When
+    result = aws.run({"wave": "wave-01"})
+    # Then: the path was proven, then the wave stopped with the reason and the way out
+    assert result.status == "FAILED"
+    assert result.error == "MgnNotInitializedError"
+    assert "InitializeService" in (result.cause or "")
+    assert result.states_entered[-3:] == ["EnforceTemplate", "ExplainStop", "Stopped"]

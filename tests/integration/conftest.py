@@ -41,9 +41,7 @@ def mgn_emulator(request: pytest.FixtureRequest) -> Iterator[MgnEmulator]:
 @pytest.fixture
 def mgn_client(mgn_emulator: MgnEmulator) -> MgnClient:
     """A real boto3 MGN client with botocore's retries off, so every answer is observable."""
-    return boto3.client(
-        "mgn", region_name=mgn_emulator.region, config=Config(retries={"total_max_attempts": 1})
-    )
+    return boto3.client("mgn", region_name=mgn_emulator.region, config=Config(retries={"total_max_attempts": 1}))
 
 
 @pytest.fixture

@@ -89,9 +89,7 @@ def test_describe_source_servers_repeated_and_unknown_ids_returns_each_known_ser
     assert "ResponseMetadata" not in servers[0]
 
 
-def test_describe_source_servers_empty_id_list_makes_no_call(
-    mgn_emulator: MgnEmulator, adapter: MgnAdapter
-) -> None:
+def test_describe_source_servers_empty_id_list_makes_no_call(mgn_emulator: MgnEmulator, adapter: MgnAdapter) -> None:
     # When
     servers = adapter.describe_source_servers([])
     # Then

@@ -80,9 +80,7 @@ def test_describe_source_servers_unknown_lifecycle_state_raises_validation(mgn_c
 
 
 @pytest.mark.parametrize("malformed", ["s-123", "s-1234567890123456_"])
-def test_describe_source_servers_malformed_id_raises_validation(
-    mgn_emulator: MgnEmulator, malformed: str
-) -> None:
+def test_describe_source_servers_malformed_id_raises_validation(mgn_emulator: MgnEmulator, malformed: str) -> None:
     # Given: "s-123" is too short for botocore's min check, so it is sent unchecked
     client = _unchecked_client(mgn_emulator)
     # When
@@ -149,9 +147,7 @@ def test_describe_source_servers_boto3_paginator_small_pages_returns_every_serve
     _with_template(mgn_client, private_template)
     registered = [mgn_emulator.register_source_server(hostname=f"db-{n}") for n in range(7)]
     # When
-    pages = list(
-        mgn_client.get_paginator("describe_source_servers").paginate(PaginationConfig={"PageSize": 3})
-    )
+    pages = list(mgn_client.get_paginator("describe_source_servers").paginate(PaginationConfig={"PageSize": 3}))
     # Then
     assert [len(page["items"]) for page in pages] == [3, 3, 1]
     assert [s["sourceServerID"] for page in pages for s in page["items"]] == registered
@@ -176,9 +172,7 @@ def test_describe_source_servers_filters_return_only_matching_servers(
     mgn_client.mark_as_archived(sourceServerID=cut_over)
     # When
     by_id = mgn_client.describe_source_servers(filters={"sourceServerIDs": [pending, "s-00000000000000000"]})
-    by_state = mgn_client.describe_source_servers(
-        filters={"lifeCycleStates": ["READY_FOR_TEST", "NOT_READY"]}
-    )
+    by_state = mgn_client.describe_source_servers(filters={"lifeCycleStates": ["READY_FOR_TEST", "NOT_READY"]})
     live = mgn_client.describe_source_servers(filters={"isArchived": False})
     # Then
     assert [s["sourceServerID"] for s in by_id["items"]] == [pending]
@@ -206,9 +200,7 @@ def test_describe_source_servers_registered_server_matches_the_model(
     assert server["arn"] == f"arn:aws:mgn:us-east-1:123456789012:source-server/{server_id}"
     assert server["sourceProperties"]["identificationHints"]["hostname"] == "erp-db"
     assert server["lifeCycle"] == {"state": "NOT_READY", "addedToServiceDateTime": "2026-01-05T09:00:00Z"}
-    assert [
-        d["deviceName"] for d in mgn_emulator.replication_configuration(server_id)["replicatedDisks"]
-    ] == [
+    assert [d["deviceName"] for d in mgn_emulator.replication_configuration(server_id)["replicatedDisks"]] == [
         "/dev/sda",
         "/dev/sdb",
     ]
@@ -319,9 +311,7 @@ def test_delete_template_existing_template_is_gone_from_describe(
     # Given
     template_id = _with_template(mgn_client, private_template)["replicationConfigurationTemplateID"]
     # When
-    deleted = mgn_client.delete_replication_configuration_template(
-        replicationConfigurationTemplateID=template_id
-    )
+    deleted = mgn_client.delete_replication_configuration_template(replicationConfigurationTemplateID=template_id)
     # Then
     assert deleted["ResponseMetadata"]["HTTPStatusCode"] == 204
     assert mgn_client.describe_replication_configuration_templates()["items"] == []
@@ -525,9 +515,7 @@ def test_register_source_server_same_seed_gives_same_ids(
     for seed in (7, 7, 8):
         emulator = MgnEmulator(VirtualClock(), seed=seed)
         router.activate({"mgn": emulator})
-        boto3.client("mgn", region_name="us-east-1").create_replication_configuration_template(
-            **private_template
-        )
+        boto3.client("mgn", region_name="us-east-1").create_replication_configuration_template(**private_template)
         # When
         ids.append([emulator.register_source_server(hostname=f"h{n}") for n in range(3)])
     # Then

@@ -43,9 +43,7 @@ def test_validate_wave_input_sample_with_overrides_round_trips_in_camel_case() -
         ({"wave": "w", "dryrun": True}, "dryrun", "allowed fields are: wave, instanceIds, dryRun, force"),
     ],
 )
-def test_validate_wave_input_bad_field_is_named_with_allowed_form(
-    event: dict, field: str, allowed: str
-) -> None:
+def test_validate_wave_input_bad_field_is_named_with_allowed_form(event: dict, field: str, allowed: str) -> None:
     with pytest.raises(InvalidInputError) as raised:
         validate_wave_input(event)
     assert raised.value.field == field

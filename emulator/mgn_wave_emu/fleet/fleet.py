@@ -17,6 +17,7 @@ Fault knobs: `fail_delivery`, `time_out`, `set_online`, `set_free_disk`, `set_ui
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import shutil
@@ -196,7 +197,9 @@ class Fleet:
             mirror=self._mirror(),
         )
         environment = parameters if _supports_env_var(node.agent_version) else {}
-        return sandbox.run(self.linux_script(), environment, lambda request: self._register(node, request))
+        return sandbox.run(
+            self.linux_script(), environment, lambda request: self._register(node, request), region=self.region
+        )
 
     def _reachable(self, node: ManagedNode, parameters: dict[str, str], sandbox: NodeSandbox) -> set[tuple[str, int]]:
         addresses = {a for name in _names_to_resolve(parameters, sandbox) for a in self.network.resolve(name)}
@@ -268,10 +271,9 @@ class Fleet:
             arguments: dict[str, Any] = {"Bucket": bucket}
             if self.region != "us-east-1":
                 arguments["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
-            try:
+            # A second fleet in the same emulated account publishes over the first one's buckets.
+            with contextlib.suppress(self._s3.exceptions.BucketAlreadyOwnedByYou):
                 self._s3.create_bucket(**arguments)
-            except self._s3.exceptions.BucketAlreadyOwnedByYou:
-                pass  # a second fleet in the same emulated account publishes over the first
         self.publish_installer(fake_installer())
         windows = b"MZ mgn-wave emulated Windows installer (never run)\n"
         self._put(INSTALLER_BUCKET_PREFIX, WINDOWS_INSTALLER_KEY, windows)
@@ -314,7 +316,8 @@ class Fleet:
     def set_uid(self, name_or_id: str, uid: int) -> None:
         self.node(name_or_id).uid = uid
 
-    def override_dns(self, name: str, addresses: list[str]) -> None:
+    def override_dns(self, name: str, addresses: list[str] | None) -> None:
+        """The sources' DNS answers `addresses` for `name` ([]: NXDOMAIN; None: undo)."""
         override = getattr(self.network, "override_dns", None)
         if not callable(override):
             raise FleetError("this network view cannot override DNS answers")
@@ -325,6 +328,16 @@ class Fleet:
 
     def is_execution_timeout(self, node: ManagedNode) -> bool:
         return node.node_id in self._execution_timeouts
+
+    def document_exists_elsewhere(self, name: str) -> bool:
+        """Is `name` an AWS-owned document (AWS-RunShellScript, …) or one created in moto?"""
+        if name.startswith(("AWS", "Amazon", "arn:")):
+            return True
+        try:
+            from moto.ssm.models import ssm_backends  # noqa: PLC0415 - only the emulation needs it
+        except ImportError:  # pragma: no cover
+            return True
+        return name in ssm_backends[self.account_id][self.region]._documents
 
     def other_commands(self) -> list[dict[str, Any]]:
         """moto's commands (documents that are not ours), in the wire shape, for ListCommands."""

@@ -135,12 +135,13 @@ class ScenarioNetworkView:
                 self._interfaces[interface.address] = interface
             self._add_names(endpoint, interfaces)
 
-    def override_dns(self, name: str, addresses: list[str]) -> None:
-        """Fault knob: make the sources' DNS answer `addresses` for `name` (empty: NXDOMAIN)."""
-        self._overrides[name] = list(addresses)
-
-    def endpoint_interfaces(self, endpoint_id: str) -> list[EndpointInterface]:
-        return [i for i in self._interfaces.values() if i.endpoint_id == endpoint_id]
+    def override_dns(self, name: str, addresses: list[str] | None) -> None:
+        """Fault knob: make the sources' DNS answer `addresses` for `name` (empty: NXDOMAIN;
+        None: the network's own answer again)."""
+        if addresses is None:
+            self._overrides.pop(name, None)
+        else:
+            self._overrides[name] = list(addresses)
 
     # --- NetworkView ---
 
@@ -152,6 +153,8 @@ class ScenarioNetworkView:
         for suffix, addresses in self._wildcards.items():
             if name.endswith("." + suffix):
                 return list(addresses)
+        if ".vpce." in name:
+            return []  # endpoint names exist only as the endpoints publish them
         if name.endswith((".amazonaws.com", ".amazonaws.com.cn")):
             return [public_address(name)]
         return []
@@ -219,9 +222,12 @@ class ScenarioNetworkView:
             zonal = [i.address for i in interfaces if i.availability_zone and label.endswith(i.availability_zone)]
             addresses = zonal or every
             # vpce-… names are in public DNS with private answers (S3 UG "AWS PrivateLink for S3").
-            self._exact[bare] = addresses
+            # S3 lists only `*.vpce-…` names: bucket.…, accesspoint.…, control.… resolve, the bare
+            # name does not (⚠️ a DNS wildcard does not cover its own apex).
             if wildcard:
                 self._wildcards[bare] = addresses
+            else:
+                self._exact[bare] = addresses
 
     @staticmethod
     def _private_dns_name(endpoint: VpcEndpoint) -> str:

@@ -80,6 +80,7 @@ class NodeSandbox:
             target.write_bytes(shim_text(name))
             target.chmod(0o755)
         self.hosts_file.write_text("127.0.0.1   localhost localhost.localdomain\n::1         localhost6\n")
+        self.run_history: list[ScriptRun] = []
 
     # --- the node's world ---
 
@@ -118,10 +119,13 @@ class NodeSandbox:
         script: str,
         parameters: Mapping[str, str],
         register: Callable[[RegistrationRequest], tuple[bool, str]],
+        *,
+        region: str = "us-east-1",
     ) -> ScriptRun:
         """Run `script` with `SSM_<name>` for each parameter (already the node's environment
-        values: an agent older than 3.3.2746.0 would pass none). Answers the fake installer's
-        registration request through `register` while the script runs."""
+        values: an agent older than 3.3.2746.0 would pass none) and the variables the SSM Agent
+        gives every command (AWS_SSM_INSTANCE_ID, AWS_SSM_REGION_NAME: executers.go). Answers the
+        fake installer's registration request through `register` while the script runs."""
         for stale in ("curl.log", "registration-request", "registration-response", "stdout", "stderr"):
             (self.state / stale).unlink(missing_ok=True)
         shutil.rmtree(self.state / "installer-calls", ignore_errors=True)
@@ -134,6 +138,8 @@ class NodeSandbox:
             "TMPDIR": str(self.tmp),
             "MGN_WAVE_HOSTS_FILE": str(self.hosts_file),
             "MGN_WAVE_SHIM_STATE": str(self.state),
+            "AWS_SSM_INSTANCE_ID": self.node.node_id,
+            "AWS_SSM_REGION_NAME": region,
             **{f"SSM_{name}": value for name, value in parameters.items()},
         }
         server_id: str | None = None
@@ -157,7 +163,7 @@ class NodeSandbox:
                     break
                 time.sleep(_POLL_SECONDS)
             process.wait()
-        return ScriptRun(
+        run = ScriptRun(
             exit_code=process.returncode,
             stdout=(self.state / "stdout").read_text(errors="replace"),
             stderr=(self.state / "stderr").read_text(errors="replace"),
@@ -166,6 +172,8 @@ class NodeSandbox:
             source_server_id=server_id,
             timed_out=timed_out,
         )
+        self.run_history.append(run)
+        return run
 
     def _answer_registration(self, register: Callable[[RegistrationRequest], tuple[bool, str]]) -> str | None:
         request_file = self.state / "registration-request"

@@ -51,6 +51,7 @@ DEFAULT_DELIVERY_TIMEOUT_SECONDS = 3600
 DELIVERY_LATENCY = timedelta(seconds=2)
 WINDOWS_FAILURE_DURATION = timedelta(seconds=5)
 MAX_TAGS_PER_NODE = 50
+ANSWERED_URL = "https://answered-by-the-mgn-wave-fleet.invalid/"
 _ERROR_DETAILS = frozenset({"Failed", "ExecutionTimedOut"})  # count against MaxErrors
 _TERMINAL = frozenset({"Success", "Cancelled", "TimedOut", "Failed"})
 _EXECUTION_TIMEOUT_NOTE = "mgn-wave emulator: the step ran into its execution timeout (fault knob time_out)"
@@ -164,7 +165,7 @@ class SsmEmulator:
         self._rng = random.Random(seed)
         self._commands: dict[str, Command] = {}
         self._requests = 0
-        self._handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any] | None]] = {
+        self._handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "SendCommand": self._send_command,
             "GetCommandInvocation": self._get_command_invocation,
             "ListCommandInvocations": self._list_command_invocations,
@@ -185,15 +186,14 @@ class SsmEmulator:
         with self._lock:
             self._requests += 1
             request_id = str(uuid.UUID(int=self._requests))
-            try:
-                if not self._claims(operation_name, request):
-                    return None
-                body = handler(parse_request(operation, request))
-            except SsmServiceError as error:
-                return error_response(request, error, request_id)
-            if body is None:
+            if not self._claims(operation_name, request):
                 return None
-            return success_response(operation, request, body, request_id)
+            try:
+                response = success_response(operation, request, handler(parse_request(operation, request)), request_id)
+            except SsmServiceError as error:
+                response = error_response(request, error, request_id)
+            _keep_moto_out(request)
+            return response
 
     def _claims(self, operation_name: str, request: AWSPreparedRequest) -> bool:
         """Is this request about our document, our commands or our nodes? (Else: moto's.)"""
@@ -201,7 +201,9 @@ class SsmEmulator:
 
         body = request_body(request)
         if operation_name == "SendCommand":
-            return bool(body.get("DocumentName") == self.fleet.document_name)
+            name = str(body.get("DocumentName", ""))
+            # Ours; or a document nobody has (moto would "run" any name, AWS answers InvalidDocument).
+            return name == self.fleet.document_name or not self.fleet.document_exists_elsewhere(name)
         if operation_name in ("GetCommandInvocation", "ListCommandInvocations", "ListCommands"):
             command_id = body.get("CommandId")
             if command_id is not None:
@@ -216,6 +218,8 @@ class SsmEmulator:
     # --- SendCommand ---
 
     def _send_command(self, params: dict[str, Any]) -> dict[str, Any]:
+        if params["DocumentName"] != self.fleet.document_name:
+            raise SsmServiceError("InvalidDocument", f"Document {params['DocumentName']} does not exist")
         document = self.fleet.document_content
         version = params.get("DocumentVersion", "$DEFAULT")
         if version not in ("$DEFAULT", "$LATEST", "1"):
@@ -594,6 +598,14 @@ def _invocation(
     failed = next((p for p in plugins if p.status != "Success"), None)
     status, details = (failed.status, failed.details) if failed else ("Success", "Success")
     return Invocation(command.command_id, node, command.requested_at, start, end, status, details, plugins, waiting)
+
+
+def _keep_moto_out(request: AWSPreparedRequest) -> None:
+    """botocore runs every `before-send` handler and takes the first answer, so moto's handler would
+    still act on a request we answered: record a second SendCommand, or raise NotImplementedError
+    for DescribeInstanceInformation and ListCommandInvocations, which moto lacks. Pointing the
+    answered request at a host no moto backend serves makes moto's handler pass."""
+    request.url = ANSWERED_URL  # the router does this for every emulator too; kept for direct callers
 
 
 def _skipped(name: str) -> PluginOutcome:

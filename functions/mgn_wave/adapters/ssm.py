@@ -109,7 +109,10 @@ class SsmAdapter:
                     statuses[invocation["InstanceId"]] = invocation["Status"]
         return statuses
 
-    def invocation(self, command_id: str, instance_id: str) -> dict[str, Any]:
-        """One node's finished invocation with its output (stdout first 24,000 / stderr 8,000 chars)."""
+    def invocation(self, command_id: str, instance_id: str, step_name: str) -> dict[str, Any]:
+        """One node's finished invocation of one document step, with its output (stdout: the first
+        24,000 characters, stderr: 8,000). A document with several steps needs the step named."""
         with aws_call("ssm:GetCommandInvocation"):
-            return dict(self._client.get_command_invocation(CommandId=command_id, InstanceId=instance_id))
+            return dict(
+                self._client.get_command_invocation(CommandId=command_id, InstanceId=instance_id, PluginName=step_name)
+            )

@@ -25,9 +25,10 @@ def _server_key(source_server_id: str) -> str:
     return f"SERVER#{source_server_id}"
 
 
-def _token_key(token: str) -> str:
-    # Tokens are up to 2,048 characters; a digest keeps the sort key small and stable.
-    return "TOKEN#" + hashlib.sha256(token.encode()).hexdigest()[:40]
+def _waiter_key(execution: str) -> str:
+    # One live token per server and execution: a newer wait (after a fallback poll) replaces the
+    # older one, whose task has already timed out. A digest keeps the sort key short.
+    return "TOKEN#" + hashlib.sha256(execution.encode()).hexdigest()[:40]
 
 
 class TaskTokenStore:
@@ -35,21 +36,23 @@ class TaskTokenStore:
         self._client = client
         self._table = table_name
 
-    def put(self, source_server_id: str, token: str, ttl_seconds: int) -> None:
+    def put(self, source_server_id: str, execution: str, token: str, ttl_seconds: int) -> None:
         expires = int(utcnow().timestamp()) + ttl_seconds
         with aws_call("dynamodb:PutItem"):
             self._client.put_item(
                 TableName=self._table,
                 Item={
                     "pk": {"S": _server_key(source_server_id)},
-                    "sk": {"S": _token_key(token)},
+                    "sk": {"S": _waiter_key(execution)},
+                    "execution": {"S": execution},
                     "token": {"S": token},
                     "expiresAt": {"N": str(expires)},
                 },
             )
 
-    def tokens(self, source_server_id: str) -> list[str]:
-        found: list[str] = []
+    def tokens(self, source_server_id: str) -> list[tuple[str, str]]:
+        """(execution, token) of every task waiting on this server."""
+        found: list[tuple[str, str]] = []
         with aws_call("dynamodb:Query"):
             for page in self._client.get_paginator("query").paginate(
                 TableName=self._table,
@@ -59,15 +62,22 @@ class TaskTokenStore:
                     ":prefix": {"S": "TOKEN#"},
                 },
             ):
-                found.extend(item["token"]["S"] for item in page["Items"])
+                found.extend((item["execution"]["S"], item["token"]["S"]) for item in page["Items"])
         return found
 
-    def forget(self, source_server_id: str, token: str) -> None:
-        with aws_call("dynamodb:DeleteItem"):
-            self._client.delete_item(
-                TableName=self._table,
-                Key={"pk": {"S": _server_key(source_server_id)}, "sk": {"S": _token_key(token)}},
-            )
+    def forget(self, source_server_id: str, execution: str, token: str) -> None:
+        """Delete the waiter unless a newer wait of the same execution replaced its token meanwhile."""
+        try:
+            with aws_call("dynamodb:DeleteItem", {"ConditionalCheckFailedException": lambda _exc: _StaleToken()}):
+                self._client.delete_item(
+                    TableName=self._table,
+                    Key={"pk": {"S": _server_key(source_server_id)}, "sk": {"S": _waiter_key(execution)}},
+                    ConditionExpression="#token = :token",
+                    ExpressionAttributeNames={"#token": "token"},
+                    ExpressionAttributeValues={":token": {"S": token}},
+                )
+        except _StaleToken:
+            return
 
 
 class _StaleToken(Exception):  # noqa: N818 - internal signal, never leaves this module

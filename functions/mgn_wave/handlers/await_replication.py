@@ -3,7 +3,7 @@ has a verdict; otherwise park the task token for the MGN event handler."""
 
 from __future__ import annotations
 
-from datetime import datetime  # noqa: TC003 - pydantic reads the annotation at runtime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,6 +24,7 @@ class AwaitRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     task_token: str = Field(alias="taskToken", min_length=1, max_length=2048)
+    execution: str = Field(min_length=1, max_length=2048)
     source_server_id: str = Field(alias="sourceServerId", pattern=f"^{SOURCE_SERVER_ID_PATTERN}$")
     deadline: datetime
 
@@ -35,6 +36,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     region = config.region_from_env()
     verdict = steps.start_waiting(
         source_server_id=request.source_server_id,
+        execution=request.execution,
         task_token=request.task_token,
         deadline=request.deadline,
         mgn=MgnAdapter(mgn_client(region)),

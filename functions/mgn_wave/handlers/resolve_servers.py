@@ -21,6 +21,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         wave_input,
         wave_tag_key=config.wave_tag_key_from_env(),
         deadline_hours=config.replication_deadline_hours_from_env(),
+        poll_minutes=config.replication_poll_minutes_from_env(),
         ssm=SsmAdapter(ssm_client(config.region_from_env())),
     )
     logger.info("servers resolved", extra={"servers": len(resolved.servers), "rejected": len(resolved.results)})

@@ -66,12 +66,24 @@ REGION_PATTERN = "^" + _REGION + "$"
 S3_ENDPOINT_PATTERN = "^" + _VPCE_LABEL + r"\.s3\." + _REGION + r"\.vpce\." + _AWS_DOMAIN + "$"
 MGN_ENDPOINT_PATTERN = "^(" + _VPCE_LABEL + r"\.mgn\." + _REGION + r"\.vpce\." + _AWS_DOMAIN + ")?$"
 HOSTS_ENTRIES_PATTERN = "^(" + _IPV4 + " " + _AWS_NAME + "(," + _IPV4 + " " + _AWS_NAME + "){0,7})?$"
-USER_PROVIDED_ID_PATTERN = "^(i-([0-9a-f]{8}|[0-9a-f]{17})|mi-[0-9a-f]{17})$"
+_NODE_ID = "(i-([0-9a-f]{8}|[0-9a-f]{17})|mi-[0-9a-f]{17})"
+# The SSM Agent gives every command it runs AWS_SSM_INSTANCE_ID (amazon-ssm-agent executers.go):
+# the script checks it with NODE_ID_PATTERN and uses it when UserProvidedId is empty, so that one
+# SendCommand can serve 50 nodes, each registering under its own node ID.
+NODE_ID_PATTERN = "^" + _NODE_ID + "$"
+USER_PROVIDED_ID_PATTERN = "^(" + _NODE_ID + ")?$"
 WAVE_TAGS_PATTERN = "^(" + _TAG + "( " + _TAG + "){0,9})?$"
 PROBE_HOSTS_PATTERN = "^(" + _DNS_NAME + "(," + _DNS_NAME + "){0,7})?$"
 EXPECTED_CIDRS_PATTERN = "^" + _CIDR + "(," + _CIDR + "){0,7}$"
 MIN_FREE_DISK_MIB_PATTERN = "^(0|[1-9][0-9]{0,6})$"  # no leading zeros: bash arithmetic reads 010 as octal
-# Temporary (STS) credentials only: DESIGN.md §6 allows no long-lived access keys (AKIA…).
+# Credentials (README "Credentials"): the install Lambda assumes the install role for 900 s with a
+# session policy and sends the three values as ENV_VAR document parameters, the least-exposing
+# delivery the sources allow: SSM documents cannot reference SecureString parameters (SSM UG "About
+# Systems Manager parameters"; the agent refuses them in {{ssm:…}}, parameterstore.go), and ENV_VAR
+# keeps them out of the script text the agent writes to disk (_script.sh). They remain visible in
+# the command's Parameters (ListCommands, SSM console, EventBridge command events) while SSM keeps
+# the command, and in the node's process list while the installer runs (its only documented way
+# to take them is flags). Temporary (STS) credentials only: DESIGN.md §6 allows no AKIA… keys.
 ACCESS_KEY_ID_PATTERN = "^(ASIA[A-Z0-9]{16})?$"
 SECRET_ACCESS_KEY_PATTERN = "^([A-Za-z0-9/+]{40})?$"  # noqa: S105 - a pattern, not a secret
 # No upper bound in the pattern (Go allows repeats up to 1000 only): MAX_VALUE_CHARS bounds it.
@@ -142,7 +154,9 @@ DOCUMENT_PARAMETERS: tuple[DocumentParameter, ...] = (
         "UserProvidedId",
         "user_provided_id",
         USER_PROVIDED_ID_PATTERN,
-        "the server's SSM node ID: i- and 8 or 17 hex digits, or mi- and 17 hex digits",
+        "empty (each node registers under its own SSM node ID), or a node ID: i- and 8 or 17 hex digits, "
+        "or mi- and 17 hex digits",
+        default="",
     ),
     DocumentParameter(
         "WaveTags",
@@ -235,7 +249,7 @@ class InstallParameters(BaseModel):
     s3_endpoint: str = Field(alias="S3Endpoint")
     mgn_endpoint: str = Field(default="", alias="MgnEndpoint")
     hosts_entries: str = Field(default="", alias="HostsEntries")
-    user_provided_id: str = Field(alias="UserProvidedId")
+    user_provided_id: str = Field(default="", alias="UserProvidedId")
     wave_tags: str = Field(default="", alias="WaveTags")
     probe_hosts: str = Field(default="", alias="ProbeHosts")
     expected_cidrs: str = Field(alias="ExpectedCidrs")

@@ -58,6 +58,7 @@ class ResolvedWave(_Model):
     servers: tuple[ManagedNode, ...]
     results: tuple[ServerResult, ...]  # servers that cannot take part, with the reason
     deadline: datetime  # when waiting for replication gives up
+    poll_seconds: int = Field(alias="pollSeconds")  # fallback poll interval while waiting for events
 
 
 class WaveSummary(_Model):
@@ -73,6 +74,7 @@ class InstalledServer(_Model):
 
 class InstallCommand(_Model):
     command_id: str = Field(alias="commandId")
+    platform: str  # one platform per command: its output is read from that platform's step
     instance_ids: tuple[str, ...] = Field(alias="instanceIds")
 
 

@@ -71,18 +71,14 @@ def _vpc_dns_hostnames_off(ec2: EC2Client, built: BuiltScenario) -> None:
 def _mgn_endpoint_sg_without_source(ec2: EC2Client, built: BuiltScenario) -> None:
     ec2.revoke_security_group_ingress(
         GroupId=built.security_group_ids["mgn-endpoint"],
-        IpPermissions=[
-            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": SOURCE}]}
-        ],
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": SOURCE}]}],
     )
 
 
 def _replication_sg_without_1500(ec2: EC2Client, built: BuiltScenario) -> None:
     ec2.revoke_security_group_ingress(
         GroupId=built.security_group_ids["replication"],
-        IpPermissions=[
-            {"IpProtocol": "tcp", "FromPort": 1500, "ToPort": 1500, "IpRanges": [{"CidrIp": SOURCE}]}
-        ],
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 1500, "ToPort": 1500, "IpRanges": [{"CidrIp": SOURCE}]}],
     )
 
 
@@ -103,9 +99,7 @@ def _replication_sg_without_s3_egress(ec2: EC2Client, built: BuiltScenario) -> N
 
 def _gateway_off_staging_route_table(ec2: EC2Client, built: BuiltScenario) -> None:
     staging_table = built.route_table_ids["staging"]
-    ec2.modify_vpc_endpoint(
-        VpcEndpointId=built.endpoint_ids["s3-gateway"], RemoveRouteTableIds=[staging_table]
-    )
+    ec2.modify_vpc_endpoint(VpcEndpointId=built.endpoint_ids["s3-gateway"], RemoveRouteTableIds=[staging_table])
     # AWS drops the prefix-list route with the association; moto 5.2.5 keeps it, so drop it too.
     assert built.s3_prefix_list_id is not None
     ec2.delete_route(RouteTableId=staging_table, DestinationPrefixListId=built.s3_prefix_list_id)
@@ -319,9 +313,7 @@ def test_collect_network_snapshot_unknown_replication_sg_names_it(ec2, clean) ->
 
 def test_collect_network_snapshot_replication_sg_of_another_vpc_is_refused(ec2, clean) -> None:
     # Given an SG of the source VPC
-    foreign = ec2.create_security_group(GroupName="elsewhere", Description="x", VpcId=clean.source_vpc_id)[
-        "GroupId"
-    ]
+    foreign = ec2.create_security_group(GroupName="elsewhere", Description="x", VpcId=clean.source_vpc_id)["GroupId"]
     target = _target(clean, replication_sg_ids=(foreign,))
     # When
     with pytest.raises(InvalidInputError) as caught:

@@ -72,9 +72,7 @@ def test_enforce_no_template_creates_one_with_all_required_fields(world: Enforce
         ("replicationServersSecurityGroupsIDs", ["sg-0bbbbbbbbbbbbbbbb"]),
     ],
 )
-def test_enforce_drifted_template_fixes_exactly_that_setting(
-    world: EnforcementWorld, field: str, wrong: Any
-) -> None:
+def test_enforce_drifted_template_fixes_exactly_that_setting(world: EnforcementWorld, field: str, wrong: Any) -> None:
     # Given: a template right in every way but one
     template = world.private_template(**{field: wrong})
     # When
@@ -194,14 +192,12 @@ def test_enforce_sg_without_1500_from_the_sources_is_refused_before_any_write(
 ) -> None:
     # Given: an SG of the staging VPC that admits nothing from the sources
     ec2 = world.aws.client("ec2")
-    bare_sg = ec2.create_security_group(
-        GroupName="bare", Description="no 1500", VpcId=world.target.staging_vpc_id
-    )["GroupId"]
+    bare_sg = ec2.create_security_group(GroupName="bare", Description="no 1500", VpcId=world.target.staging_vpc_id)[
+        "GroupId"
+    ]
     world.private_template(createPublicIP=True)
     world.register("web-1")
-    policy = ReplicationPolicy(
-        staging_subnet_id=world.target.staging_subnet_id, replication_sg_ids=(bare_sg,)
-    )
+    policy = ReplicationPolicy(staging_subnet_id=world.target.staging_subnet_id, replication_sg_ids=(bare_sg,))
     writes_before = world.writes()
     # When / Then
     with pytest.raises(GuardrailViolationError) as raised:
@@ -215,9 +211,7 @@ def test_enforce_subnet_outside_the_staging_vpc_is_refused(world: EnforcementWor
     ec2 = world.aws.client("ec2")
     other_vpc = ec2.create_vpc(CidrBlock="172.31.0.0/16")["Vpc"]["VpcId"]
     foreign_subnet = ec2.create_subnet(VpcId=other_vpc, CidrBlock="172.31.1.0/24")["Subnet"]["SubnetId"]
-    policy = ReplicationPolicy(
-        staging_subnet_id=foreign_subnet, replication_sg_ids=world.target.replication_sg_ids
-    )
+    policy = ReplicationPolicy(staging_subnet_id=foreign_subnet, replication_sg_ids=world.target.replication_sg_ids)
     with pytest.raises(GuardrailViolationError, match=foreign_subnet):
         world.enforce(policy=policy)
     assert world.writes() == 0

@@ -28,9 +28,7 @@ VPC = {"VpcId": TARGET.staging_vpc_id, "CidrBlock": "192.168.128.0/24", "OwnerId
 
 @pytest.fixture
 def ec2():
-    client = boto3.client(
-        "ec2", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
-    )
+    client = boto3.client("ec2", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
     with Stubber(client) as stubber:
         yield client, stubber
 
@@ -58,9 +56,7 @@ def test_collect_network_snapshot_client_error_becomes_typed_error(
 ) -> None:
     # Given
     client, stubber = ec2
-    stubber.add_client_error(
-        "describe_vpcs", service_error_code=code, http_status_code=status, service_message="no"
-    )
+    stubber.add_client_error("describe_vpcs", service_error_code=code, http_status_code=status, service_message="no")
     # When
     with pytest.raises(error_type) as caught:
         Ec2Adapter(client).collect_network_snapshot(TARGET)
@@ -72,9 +68,7 @@ def test_collect_network_snapshot_access_denied_later_names_that_action(ec2) -> 
     # Given the VPC reads work, the attribute read is not allowed
     client, stubber = ec2
     stubber.add_response("describe_vpcs", {"Vpcs": [VPC]}, {"VpcIds": [TARGET.staging_vpc_id]})
-    stubber.add_client_error(
-        "describe_vpc_attribute", service_error_code="UnauthorizedOperation", http_status_code=403
-    )
+    stubber.add_client_error("describe_vpc_attribute", service_error_code="UnauthorizedOperation", http_status_code=403)
     # When
     with pytest.raises(AwsAccessError) as caught:
         Ec2Adapter(client).collect_network_snapshot(TARGET)

@@ -32,7 +32,7 @@ def test_installer_settings_hosts_mode_pins_mgn_and_ec2_to_the_endpoint_enis() -
         "192.168.128.140 mgn.us-east-1.amazonaws.com,192.168.128.141 ec2.us-east-1.amazonaws.com"
     )
     assert settings["mgn_endpoint"] == ""
-    assert settings["probe_hosts"] == f"mgn.us-east-1.amazonaws.com,{ENDPOINTS.s3_dns_name}"
+    assert settings["probe_hosts"] == "mgn.us-east-1.amazonaws.com"
 
 
 def test_installer_settings_resolver_mode_changes_nothing_on_the_server() -> None:
@@ -44,14 +44,17 @@ def test_installer_settings_resolver_mode_changes_nothing_on_the_server() -> Non
 def test_installer_settings_endpoint_names_mode_passes_the_vpce_name_as_endpoint() -> None:
     settings = installer_settings(DnsMode.ENDPOINT_NAMES, ENDPOINTS)
     assert settings["mgn_endpoint"] == ENDPOINTS.mgn_dns_name
-    assert settings["probe_hosts"].split(",")[0] == ENDPOINTS.mgn_dns_name
+    assert settings["probe_hosts"] == ENDPOINTS.mgn_dns_name
     assert settings["hosts_entries"] == ""
 
 
 def test_known_to_mgn_matches_user_provided_id_and_instance_hint_but_not_archived() -> None:
     servers = [
         {"sourceServerID": "s-1", "userProvidedID": "mi-0123456789abcdef0"},
-        {"sourceServerID": "s-2", "sourceProperties": {"identificationHints": {"awsInstanceID": "i-0123456789abcdef0"}}},
+        {
+            "sourceServerID": "s-2",
+            "sourceProperties": {"identificationHints": {"awsInstanceID": "i-0123456789abcdef0"}},
+        },
         {"sourceServerID": "s-3", "userProvidedID": "mi-0fedcba9876543210", "isArchived": True},
     ]
     known = known_to_mgn(servers)

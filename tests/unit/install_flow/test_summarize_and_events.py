@@ -38,3 +38,13 @@ def test_source_servers_of_reads_mgn_resources_only() -> None:
     assert source_servers_of({"source": "aws.ec2", "resources": [ARN]}) == []
     assert source_servers_of({"source": "aws.mgn", "resources": ["arn:aws:mgn:us-east-1:1:job/mgnjob-1"]}) == []
     assert source_servers_of({"source": "aws.mgn", "resources": "not-a-list"}) == []
+
+
+def test_source_servers_of_the_sample_events_in_events_folder() -> None:
+    import json
+    from pathlib import Path
+
+    events = Path(__file__).resolve().parents[3] / "events"
+    for name in ("replication_event_ready_for_test.json", "replication_event_stalled.json"):
+        event = json.loads((events / name).read_text())
+        assert source_servers_of(event) == ["s-12345678901234567"]

@@ -85,9 +85,7 @@ def test_private_path_target_is_frozen() -> None:
         target.region = "us-west-2"  # type: ignore[misc]
 
 
-@pytest.mark.parametrize(
-    ("spelt", "normalised"), [("tcp", "6"), ("TCP", "6"), ("6", "6"), ("-1", "-1"), ("udp", "17")]
-)
+@pytest.mark.parametrize(("spelt", "normalised"), [("tcp", "6"), ("TCP", "6"), ("6", "6"), ("-1", "-1"), ("udp", "17")])
 def test_rule_protocols_normalise_to_numbers_for_sg_and_nacl(spelt, normalised) -> None:
     # Given / When
     rule = SgRule(protocol=spelt)

@@ -106,12 +106,8 @@ def nacl_entry(
 
 def route(destination: str, kind: RouteTargetKind, target_id: str, state: str = "active") -> Route:
     if destination.startswith("pl-"):
-        return Route(
-            destination_prefix_list_id=destination, target_kind=kind, target_id=target_id, state=state
-        )
-    return Route(
-        destination_cidr=IPv4Network(destination), target_kind=kind, target_id=target_id, state=state
-    )
+        return Route(destination_prefix_list_id=destination, target_kind=kind, target_id=target_id, state=state)
+    return Route(destination_cidr=IPv4Network(destination), target_kind=kind, target_id=target_id, state=state)
 
 
 def _interface(key: str, service: str, sg: str, *, private_dns: bool = True) -> VpcEndpoint:
@@ -252,12 +248,8 @@ def clean_network() -> PathNetwork:
         "ec2-endpoint": SecurityGroup(
             group_id=SG_IDS["ec2-endpoint"], vpc_id=VPC_ID, ingress=(tcp(443, sgs=(replication,)),)
         ),
-        "s3-endpoint": SecurityGroup(
-            group_id=SG_IDS["s3-endpoint"], vpc_id=VPC_ID, ingress=(tcp(443, source),)
-        ),
-        "ssm-endpoints": SecurityGroup(
-            group_id=SG_IDS["ssm-endpoints"], vpc_id=VPC_ID, ingress=(tcp(443, source),)
-        ),
+        "s3-endpoint": SecurityGroup(group_id=SG_IDS["s3-endpoint"], vpc_id=VPC_ID, ingress=(tcp(443, source),)),
+        "ssm-endpoints": SecurityGroup(group_id=SG_IDS["ssm-endpoints"], vpc_id=VPC_ID, ingress=(tcp(443, source),)),
     }
     endpoints = {
         "s3-gateway": VpcEndpoint(
@@ -302,9 +294,7 @@ def clean_network() -> PathNetwork:
             enable_dns_hostnames=True,
         ),
         subnets=[
-            SubnetInfo(
-                subnet_id=STAGING_SUBNET, cidr=IPv4Network("192.168.128.0/25"), availability_zone="us-east-1a"
-            ),
+            SubnetInfo(subnet_id=STAGING_SUBNET, cidr=IPv4Network("192.168.128.0/25"), availability_zone="us-east-1a"),
             SubnetInfo(
                 subnet_id=ENDPOINT_SUBNET,
                 cidr=IPv4Network("192.168.128.128/25"),

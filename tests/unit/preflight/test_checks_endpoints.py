@@ -85,9 +85,7 @@ def test_run_preflight_private_dns_off_on_mgn_or_ec2_blocks(network, endpoint_ke
     # When
     problems = network.problems()
     # Then
-    assert [(f.code, f.resource) for f in problems] == [
-        ("PRIVATE_DNS_DISABLED", network.ENDPOINT_IDS[endpoint_key])
-    ]
+    assert [(f.code, f.resource) for f in problems] == [("PRIVATE_DNS_DISABLED", network.ENDPOINT_IDS[endpoint_key])]
     assert f"{endpoint_key}.us-east-1.amazonaws.com" in problems[0].message
 
 
@@ -105,9 +103,7 @@ def test_run_preflight_vpc_dns_attribute_off_blocks_naming_attribute(network, at
     # When
     problems = network.problems()
     # Then
-    api_name = {"enable_dns_support": "enableDnsSupport", "enable_dns_hostnames": "enableDnsHostnames"}[
-        attribute
-    ]
+    api_name = {"enable_dns_support": "enableDnsSupport", "enable_dns_hostnames": "enableDnsHostnames"}[attribute]
     assert [f.code for f in problems] == ["VPC_DNS_DISABLED"]
     assert f"{api_name}=false" in problems[0].message
     assert problems[0].resource == network.VPC_ID
@@ -147,8 +143,7 @@ def test_run_preflight_endpoint_dns_names_give_regional_names_for_installer(netw
         "(Route 53 Resolver inbound endpoint)."
     )
     assert fixes[s3_id] == (
-        f"Pass --s3-endpoint {s3_id}-abcd1234.s3.us-east-1.vpce.amazonaws.com "
-        "to the replication agent installer."
+        f"Pass --s3-endpoint {s3_id}-abcd1234.s3.us-east-1.vpce.amazonaws.com to the replication agent installer."
     )
     assert all(f.severity is Severity.INFO for f in info)
 

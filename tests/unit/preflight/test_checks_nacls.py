@@ -168,8 +168,7 @@ def test_run_preflight_staging_nacl_denying_1500_names_rule_and_range(network) -
     assert "rule 90 (deny) decides" in message
     assert f"the staging subnet {network.STAGING_SUBNET}" in message
     assert problems[0].fix == (
-        f"Add an inbound allow entry to {network.DEFAULT_NACL} with a rule number below 90: "
-        "TCP 1500 from 10.10.0.0/16."
+        f"Add an inbound allow entry to {network.DEFAULT_NACL} with a rule number below 90: TCP 1500 from 10.10.0.0/16."
     )
 
 
@@ -187,10 +186,7 @@ def test_run_preflight_endpoint_subnet_nacl_without_443_blocks(network) -> None:
     problems = network.problems()
     # Then
     assert [(f.code, f.resource) for f in problems] == [("NACL_BLOCKS", "acl-000000000000000e0")]
-    assert (
-        "inbound TCP 443 from source range 10.10.0.0/16: the default rule * (deny) decides"
-        in problems[0].message
-    )
+    assert "inbound TCP 443 from source range 10.10.0.0/16: the default rule * (deny) decides" in problems[0].message
 
 
 def test_run_preflight_staging_nacl_without_ephemeral_egress_blocks(network) -> None:

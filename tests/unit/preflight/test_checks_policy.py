@@ -80,11 +80,7 @@ def _allow(action, resource, **extra):
         ),
         (
             "NotAction allows what it does not name",
-            {
-                "Statement": [
-                    {"Effect": "Allow", "Principal": "*", "NotAction": "s3:PutObject", "Resource": "*"}
-                ]
-            },
+            {"Statement": [{"Effect": "Allow", "Principal": "*", "NotAction": "s3:PutObject", "Resource": "*"}]},
             "s3:GetObject",
             AL2023,
             Decision.ALLOW,
@@ -154,15 +150,11 @@ def _buckets_except_al2023() -> list[str]:
 @pytest.mark.parametrize("endpoint_key", ["s3-gateway", "s3-interface"])
 def test_run_preflight_s3_policy_without_al2023_bucket_blocks(network, endpoint_key) -> None:
     # Given the policy of the UG's older version (before the AL2023 bucket)
-    network.set_endpoint(
-        endpoint_key, policy={"Statement": [_allow("s3:GetObject", _buckets_except_al2023())]}
-    )
+    network.set_endpoint(endpoint_key, policy={"Statement": [_allow("s3:GetObject", _buckets_except_al2023())]})
     # When
     problems = network.problems()
     # Then
-    assert [(f.code, f.resource) for f in problems] == [
-        ("ENDPOINT_POLICY_DENIES", network.ENDPOINT_IDS[endpoint_key])
-    ]
+    assert [(f.code, f.resource) for f in problems] == [("ENDPOINT_POLICY_DENIES", network.ENDPOINT_IDS[endpoint_key])]
     assert f"denies s3:GetObject on {AL2023} (implicit deny)" in problems[0].message
     assert f'"Resource": "{AL2023}"' in problems[0].fix
 
@@ -195,8 +187,7 @@ def test_run_preflight_mgn_policy_without_execute_api_blocks(network) -> None:
     # Then
     assert [f.code for f in problems] == ["ENDPOINT_POLICY_DENIES"]
     assert (
-        "denies execute-api:Invoke on arn:aws:execute-api:us-east-1:*:*/POST/CreateSessionForMgn"
-        in problems[0].message
+        "denies execute-api:Invoke on arn:aws:execute-api:us-east-1:*:*/POST/CreateSessionForMgn" in problems[0].message
     )
 
 

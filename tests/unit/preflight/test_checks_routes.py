@@ -19,9 +19,7 @@ def test_run_preflight_gateway_missing_from_explicit_table_blocks(network) -> No
     # When
     problems = network.problems()
     # Then
-    assert [(f.code, f.resource) for f in problems] == [
-        ("GATEWAY_ROUTE_MISSING", network.ENDPOINT_IDS["s3-gateway"])
-    ]
+    assert [(f.code, f.resource) for f in problems] == [("GATEWAY_ROUTE_MISSING", network.ENDPOINT_IDS["s3-gateway"])]
     assert "explicitly associated" in problems[0].message
     assert problems[0].fix.startswith(f"Associate {network.ENDPOINT_IDS['s3-gateway']} with route table rtb-")
     assert network.STAGING_RT in problems[0].fix
@@ -87,9 +85,7 @@ def test_run_preflight_staging_subnet_implicitly_on_main_table_without_gateway_b
 def test_run_preflight_return_route_to_private_target_passes(network, case, routes) -> None:
     # Given
     local = network.route("192.168.128.0/24", RouteTargetKind.LOCAL, "local")
-    gateway = network.route(
-        network.S3_PREFIX_LIST, RouteTargetKind.VPC_ENDPOINT, network.ENDPOINT_IDS["s3-gateway"]
-    )
+    gateway = network.route(network.S3_PREFIX_LIST, RouteTargetKind.VPC_ENDPOINT, network.ENDPOINT_IDS["s3-gateway"])
     network.set_route_table(network.STAGING_RT, routes=(local, gateway, *(network.route(*r) for r in routes)))
     # When / Then
     assert network.codes() == set(), case
@@ -127,9 +123,7 @@ def test_run_preflight_return_route_to_private_target_passes(network, case, rout
 def test_run_preflight_return_route_missing_blocks(network, case, routes, expected_in_message) -> None:
     # Given
     local = network.route("192.168.128.0/24", RouteTargetKind.LOCAL, "local")
-    gateway = network.route(
-        network.S3_PREFIX_LIST, RouteTargetKind.VPC_ENDPOINT, network.ENDPOINT_IDS["s3-gateway"]
-    )
+    gateway = network.route(network.S3_PREFIX_LIST, RouteTargetKind.VPC_ENDPOINT, network.ENDPOINT_IDS["s3-gateway"])
     network.set_route_table(network.STAGING_RT, routes=(local, gateway, *(network.route(*r) for r in routes)))
     # When
     problems = network.problems()
@@ -142,13 +136,9 @@ def test_run_preflight_return_route_missing_blocks(network, case, routes, expect
 
 def test_run_preflight_return_route_via_customer_prefix_list_passes(network) -> None:
     # Given the route's destination is a prefix list of the data-centre ranges
-    network.prefix_lists = [
-        PrefixList(prefix_list_id="pl-0dc0dc0dc0dc0dc0d", cidrs=(IPv4Network("10.0.0.0/8"),))
-    ]
+    network.prefix_lists = [PrefixList(prefix_list_id="pl-0dc0dc0dc0dc0dc0d", cidrs=(IPv4Network("10.0.0.0/8"),))]
     local = network.route("192.168.128.0/24", RouteTargetKind.LOCAL, "local")
-    gateway = network.route(
-        network.S3_PREFIX_LIST, RouteTargetKind.VPC_ENDPOINT, network.ENDPOINT_IDS["s3-gateway"]
-    )
+    gateway = network.route(network.S3_PREFIX_LIST, RouteTargetKind.VPC_ENDPOINT, network.ENDPOINT_IDS["s3-gateway"])
     to_dc = network.route("pl-0dc0dc0dc0dc0dc0d", RouteTargetKind.TRANSIT_GATEWAY, "tgw-00000000000000001")
     network.set_route_table(network.STAGING_RT, routes=(local, gateway, to_dc))
     # When / Then

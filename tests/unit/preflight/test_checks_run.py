@@ -12,9 +12,7 @@ from mgn_wave.preflight import checks
 def test_finding_codes_list_every_code_constant_once() -> None:
     # Given every upper-case string constant of the checks module
     constants = {
-        value
-        for name, value in vars(checks).items()
-        if name.isupper() and isinstance(value, str) and value == name
+        value for name, value in vars(checks).items() if name.isupper() and isinstance(value, str) and value == name
     }
     # When / Then
     assert set(checks.FINDING_CODES) == constants

@@ -28,9 +28,7 @@ def test_replication_sgs_admit_1500_rule_covering_source_admits(network, case, i
     # Given
     network.set_sg("replication", ingress=ingress_rules(network))
     # When
-    findings = replication_sgs_admit_1500(
-        network.snapshot(), network.replication_sg_ids, network.source_cidrs
-    )
+    findings = replication_sgs_admit_1500(network.snapshot(), network.replication_sg_ids, network.source_cidrs)
     # Then
     assert findings == [], case
 
@@ -51,9 +49,7 @@ def test_replication_sgs_admit_1500_rule_short_of_source_blocks(network, case, i
     # Given
     network.set_sg("replication", ingress=ingress_rules(network))
     # When
-    findings = replication_sgs_admit_1500(
-        network.snapshot(), network.replication_sg_ids, network.source_cidrs
-    )
+    findings = replication_sgs_admit_1500(network.snapshot(), network.replication_sg_ids, network.source_cidrs)
     # Then
     replication_sg = network.SG_IDS["replication"]
     assert [(f.code, f.resource) for f in findings] == [("REPLICATION_SG_BLOCKS_1500", replication_sg)], case
@@ -64,9 +60,7 @@ def test_replication_sgs_admit_1500_one_finding_per_uncovered_range(network) -> 
     # Given two source ranges, only the first admitted
     network.source_cidrs = [IPv4Network("10.10.0.0/16"), IPv4Network("172.20.0.0/16")]
     # When
-    findings = replication_sgs_admit_1500(
-        network.snapshot(), network.replication_sg_ids, network.source_cidrs
-    )
+    findings = replication_sgs_admit_1500(network.snapshot(), network.replication_sg_ids, network.source_cidrs)
     # Then
     assert len(findings) == 1
     assert "172.20.0.0/16" in findings[0].message
@@ -79,23 +73,17 @@ def test_replication_sgs_admit_1500_union_of_several_sgs_admits(network) -> None
     network.set_sg("ssm-endpoints", ingress=(network.tcp(1500, "10.10.0.0/16"),))
     network.replication_sg_ids = [network.SG_IDS["replication"], network.SG_IDS["ssm-endpoints"]]
     # When
-    findings = replication_sgs_admit_1500(
-        network.snapshot(), network.replication_sg_ids, network.source_cidrs
-    )
+    findings = replication_sgs_admit_1500(network.snapshot(), network.replication_sg_ids, network.source_cidrs)
     # Then
     assert findings == []
 
 
 def test_replication_sgs_admit_1500_customer_prefix_list_with_source_admits(network) -> None:
     # Given the rule names a customer-managed prefix list of the data-centre ranges
-    network.prefix_lists = [
-        PrefixList(prefix_list_id="pl-0dc0dc0dc0dc0dc0d", cidrs=(IPv4Network("10.0.0.0/8"),))
-    ]
+    network.prefix_lists = [PrefixList(prefix_list_id="pl-0dc0dc0dc0dc0dc0d", cidrs=(IPv4Network("10.0.0.0/8"),))]
     network.set_sg("replication", ingress=(network.tcp(1500, prefix_lists=("pl-0dc0dc0dc0dc0dc0d",)),))
     # When
-    findings = replication_sgs_admit_1500(
-        network.snapshot(), network.replication_sg_ids, network.source_cidrs
-    )
+    findings = replication_sgs_admit_1500(network.snapshot(), network.replication_sg_ids, network.source_cidrs)
     # Then
     assert findings == []
 
@@ -134,9 +122,7 @@ def test_replication_sgs_admit_1500_unknown_sg_is_named(network) -> None:
         ),
     ],
 )
-def test_run_preflight_endpoint_sg_without_443_peer_blocks(
-    network, case, role, ingress, expected_in_message
-) -> None:
+def test_run_preflight_endpoint_sg_without_443_peer_blocks(network, case, role, ingress, expected_in_message) -> None:
     # Given
     network.set_sg(role, ingress=ingress(network))
     # When

@@ -1,0 +1,109 @@
+"""The agent install inside MigrateWave: batching, skipping, failing alone, and no leaked keys."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from mgn_wave.adapters.sts import INSTALL_SESSION_SECONDS
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from mgn_wave_emu.harness import EmulatedAws, ExecutionResult
+    from mgn_wave_emu.scenario import BuiltScenario
+
+
+def _results(aws: EmulatedAws, result: ExecutionResult) -> dict[str, dict]:
+    assert aws.fleet is not None
+    names = {node.node_id: node.name for node in aws.fleet.nodes.values()}
+    return {names[s["instanceId"]]: s for s in result.output["summary"]["servers"]}
+
+
+def test_install_sends_one_command_for_the_linux_nodes_and_skips_the_replicating_one(
+    aws: EmulatedAws, deployed: Callable[[str], BuiltScenario]
+) -> None:
+    # Given
+    deployed("seed-clean")
+    # When
+    result = aws.run({"wave": "wave-01"})
+    # Then
+    assert aws.fleet is not None
+    commands = aws.fleet.ssm.commands()
+    linux = [c for c in commands if len(c.instance_ids) == 2]
+    assert len(commands) == 2  # one per platform: Linux (app-1, api-1) and Windows (db-1)
+    assert {aws.fleet.node(i).name for i in linux[0].instance_ids} == {"app-1", "api-1"}
+    assert _results(aws, result)["web-1"]["reason"].startswith("already registered with MGN")
+
+
+def test_install_probe_failure_fails_that_server_alone_with_the_code(
+    aws: EmulatedAws, deployed: Callable[[str], BuiltScenario]
+) -> None:
+    # Given: api-1 has too little free disk for the agent
+    deployed("seed-clean")
+    assert aws.fleet is not None
+    aws.fleet.set_free_disk("api-1", 100)
+    # When
+    result = aws.run({"wave": "wave-01"})
+    # Then: api-1 failed at the probe, nothing was downloaded there, app-1 still replicated
+    servers = _results(aws, result)
+    assert (servers["api-1"]["status"], servers["api-1"]["stage"]) == ("FAILED", "PROBE")
+    assert [f["code"] for f in servers["api-1"]["findings"]] == ["SOURCE_DISK_LOW"]
+    assert aws.fleet.source_server_id("api-1") is None
+    assert servers["app-1"]["status"] == "SUCCEEDED"
+
+
+def test_install_undeliverable_node_fails_with_a_hint_and_the_wave_goes_on(
+    aws: EmulatedAws, deployed: Callable[[str], BuiltScenario]
+) -> None:
+    deployed("seed-clean")
+    assert aws.fleet is not None
+    aws.fleet.fail_delivery("app-1")
+    result = aws.run({"wave": "wave-01"})
+    servers = _results(aws, result)
+    assert (servers["app-1"]["status"], servers["app-1"]["stage"]) == ("FAILED", "INSTALL")
+    assert "SSM" in servers["app-1"]["hint"]
+    assert servers["api-1"]["status"] == "SUCCEEDED"
+
+
+def test_install_tampered_installer_never_runs(aws: EmulatedAws, deployed: Callable[[str], BuiltScenario]) -> None:
+    deployed("seed-clean")
+    assert aws.fleet is not None
+    aws.fleet.tamper_installer()
+    result = aws.run({"wave": "wave-01"})
+    servers = _results(aws, result)
+    for name in ("app-1", "api-1"):
+        assert servers[name]["status"] == "FAILED"
+        assert "SHA-512" in servers[name]["hint"]
+        assert aws.fleet.source_server_id(name) is None
+
+
+def test_install_credentials_appear_only_in_the_command_parameters(
+    aws: EmulatedAws, deployed: Callable[[str], BuiltScenario]
+) -> None:
+    # Given / When: a whole wave
+    deployed("seed-clean")
+    result = aws.run({"wave": "wave-01"})
+    # Then: the one place SSM keeps them (documented exposure) holds 15-minute keys ...
+    assert aws.fleet is not None
+    parameters = aws.fleet.ssm.commands()[0].parameters
+    secrets = [parameters[name][0] for name in ("AccessKeyId", "SecretAccessKey", "SessionToken")]
+    assert secrets[0].startswith("ASIA")
+    assert INSTALL_SESSION_SECONDS == 900
+    # ... and no log line, state, output, history event or DynamoDB item holds any of them
+    assert aws.lambdas is not None
+    places = {
+        "lambda logs": aws.lambdas.logs.getvalue(),
+        "execution history": json.dumps(result.events, default=str),
+        "execution output": json.dumps(result.output),
+        "lambda results": json.dumps([i.result for i in aws.lambdas.invocations], default=str),
+        "dynamodb": json.dumps(
+            [
+                aws.client("dynamodb").scan(TableName=table.table_name)["Items"]
+                for table in (aws.stack.tables.values() if aws.stack else [])
+            ]
+        ),
+    }
+    for place, text in places.items():
+        for secret in secrets:
+            assert secret not in text, f"a credential leaked into the {place}"

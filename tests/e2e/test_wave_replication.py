@@ -1,0 +1,93 @@
+"""Waiting for replication inside MigrateWave: event-driven, polling only as the fallback."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from mgn_wave_emu.harness import EmulatedAws, ExecutionResult
+    from mgn_wave_emu.scenario import BuiltScenario
+
+NEW_LINUX = ("app-1", "api-1")
+
+
+def _results(aws: EmulatedAws, result: ExecutionResult) -> dict[str, dict]:
+    assert aws.fleet is not None
+    names = {node.node_id: node.name for node in aws.fleet.nodes.values()}
+    return {names[s["instanceId"]]: s for s in result.output["summary"]["servers"]}
+
+
+def _verdicts(aws: EmulatedAws, result: ExecutionResult) -> dict[str, tuple[str, str | None]]:
+    servers = _results(aws, result)
+    return {name: (servers[name]["status"], servers[name].get("phase")) for name in NEW_LINUX}
+
+
+def _entered(result: ExecutionResult, state: str) -> int:
+    return result.states_entered.count(state)
+
+
+def test_replication_healthy_is_decided_by_the_event_without_polling(
+    aws: EmulatedAws, deployed: Callable[[str], BuiltScenario]
+) -> None:
+    deployed("seed-clean")
+    result = aws.run({"wave": "wave-01"})
+    assert _verdicts(aws, result) == {name: ("SUCCEEDED", "HEALTHY") for name in NEW_LINUX}
+    assert _entered(result, "PollReplication") == 0  # the 6-hour fallback never fired
+    assert _entered(result, "AwaitReplication") == len(NEW_LINUX)
+
+
+def test_replication_blocked_1500_stalls_with_the_private_path_hint(
+    aws: EmulatedAws, deployed: Callable[[str], BuiltScenario]
+) -> None:
+    # Given: the data centre's firewall drops TCP 1500 from api-1 (AWS cannot see it: preflight passes)
+    deployed("seed-clean")
+    aws.block_on_premises("api-1")
+    # When
+    result = aws.run({"wave": "wave-01"})
+    # Then
+    servers = _results(aws, result)
+    assert (servers["api-1"]["status"], servers["api-1"]["phase"]) == ("FAILED", "STALLED")
+    assert "FAILED_TO_CONNECT_AGENT_TO_REPLICATION_SERVER" in servers["api-1"]["reason"]
+    assert "1500" in servers["api-1"]["hint"]
+    assert servers["app-1"]["status"] == "SUCCEEDED"
+
+
+def test_replication_every_event_lost_fallback_reaches_the_same_verdicts(
+    aws: EmulatedAws, deployed: Callable[[str], BuiltScenario]
+) -> None:
+    deployed("seed-clean")
+    aws.mgn.event_faults(lose=1.0)
+    result = aws.run({"wave": "wave-01"})
+    assert _verdicts(aws, result) == {name: ("SUCCEEDED", "HEALTHY") for name in NEW_LINUX}
+    assert _entered(result, "PollReplication") >= len(NEW_LINUX)
+    assert aws.lambdas is not None
+    assert aws.lambdas.of("ReplicationEventFunction") == []
+
+
+def test_replication_events_delivered_three_times_complete_each_server_once(
+    aws: EmulatedAws, deployed: Callable[[str], BuiltScenario]
+) -> None:
+    deployed("seed-clean")
+    aws.mgn.event_faults(duplicate=3)
+    result = aws.run({"wave": "wave-01"})
+    assert _verdicts(aws, result) == {name: ("SUCCEEDED", "HEALTHY") for name in NEW_LINUX}
+    assert aws.lambdas is not None
+    deliveries = aws.lambdas.of("ReplicationEventFunction")
+    completions = sum(i.result["completed"] for i in deliveries if i.result)
+    assert len(deliveries) >= 3 * len(NEW_LINUX)
+    assert completions == len(NEW_LINUX)
+
+
+def test_replication_deadline_fails_the_slow_server_with_its_last_phase(aws: EmulatedAws) -> None:
+    # Given: a wave that may wait one hour; app-1's 120 GiB take about three, api-1's 16 GiB half an hour
+    built = aws.build_scenario("seed-clean")
+    aws.deploy({**built.stack_parameters, "ReplicationDeadlineHours": "1", "ReplicationPollMinutes": "30"})
+    # When
+    result = aws.run({"wave": "wave-01"})
+    # Then
+    servers = _results(aws, result)
+    assert (servers["app-1"]["status"], servers["app-1"]["phase"]) == ("FAILED", "SYNCING")
+    assert "deadline" in servers["app-1"]["reason"].lower()
+    assert servers["api-1"]["status"] == "SUCCEEDED"

