@@ -7,11 +7,11 @@ import time
 from typing import TYPE_CHECKING
 
 from rich.panel import Panel
-from rich.table import Table
 
 from mgn_wave.models.findings import Finding
 from mgn_wave.models.replication import EnforcementReport
-from mgn_wave_cli.render import print_drift, print_findings
+from mgn_wave.models.server import WaveSummary
+from mgn_wave_cli.render import print_drift, print_findings, print_servers
 from mgn_wave_emu.harness import EmulatedAws
 from mgn_wave_emu.scenario import load_scenario
 
@@ -24,17 +24,12 @@ if TYPE_CHECKING:
 VERDICTS = {("SUCCEEDED", None), ("FAILED", "PreflightBlocked")}
 
 
-def _states_table(result: ExecutionResult) -> Table:
-    table = Table(title="states entered", title_justify="left")
-    table.add_column("#", justify="right")
-    table.add_column("state")
-    table.add_column("type")
-    entered = [e for e in result.events if "stateEnteredEventDetails" in e]
-    for number, event in enumerate(entered, start=1):
-        table.add_row(
-            str(number), event["stateEnteredEventDetails"]["name"], event["type"].removesuffix("StateEntered")
-        )
-    return table
+def _path(result: ExecutionResult) -> str:
+    """The states entered, in order, loops folded: `WaitForInstalls x4`."""
+    counts: dict[str, int] = {}
+    for name in result.states_entered:
+        counts[name] = counts.get(name, 0) + 1
+    return " → ".join(f"{name} x{n}" if n > 1 else name for name, n in counts.items())
 
 
 def _findings(result: ExecutionResult) -> list[Finding]:
@@ -57,14 +52,24 @@ def run_demo(console: Console, scenario_names: list[str]) -> int:
             console.rule(f"[bold]scenario {name}[/bold]")
             console.print(f"[dim]{scenario.description}[/dim]")
             result = aws.run({"wave": scenario.mgn.wave}, name=f"demo-{name}")
-        console.print(_states_table(result))
+            names = {node.node_id: node.name for node in aws.fleet.nodes.values()} if aws.fleet else {}
+            simulated = aws.clock.elapsed
+        console.print(f"[bold]states[/bold] {_path(result)}", highlight=False)
         print_findings(console, _findings(result))
-        if result.status == "SUCCEEDED" and "replicationSettings" in result.output:
+        if result.status == "SUCCEEDED":
             print_drift(console, EnforcementReport.model_validate(result.output["replicationSettings"]))
+            summary = WaveSummary.model_validate(result.output["summary"])
+            print_servers(console, list(summary.servers), names)
         verdict = f"{result.status}" + (f" ({result.error})" if result.error else "")
         style = "green" if result.status == "SUCCEEDED" else "red"
         elapsed = time.perf_counter() - started
-        console.print(Panel(f"MigrateWave {verdict} in {elapsed:.1f}s wall time", style=style, expand=False))
+        console.print(
+            Panel(
+                f"MigrateWave {verdict}: {simulated} of simulated time in {elapsed:.1f}s wall time",
+                style=style,
+                expand=False,
+            )
+        )
         if (result.status, result.error) not in VERDICTS:
             console.print(f"[bold red]unexpected end: {result.error}: {result.cause}[/bold red]")
             exit_code = 1

@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 
     from mgn_wave.models.findings import Finding
     from mgn_wave.models.replication import EnforcementReport
+    from mgn_wave.models.server import ServerResult
 
+STATUS_STYLE = {"SUCCEEDED": "green", "FAILED": "bold red", "SKIPPED": "yellow"}
 SEVERITY_STYLE = {Severity.BLOCKER: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
@@ -72,3 +74,30 @@ def print_drift(console: Console, report: EnforcementReport) -> None:
     console.print(table)
     if not report.drift_found:
         console.print("[green]No drift: the template and every registered server hold the private path.[/green]")
+
+
+def print_servers(console: Console, servers: list[ServerResult], names: dict[str, str] | None = None) -> None:
+    """One block per server: its verdict, where its journey ended, why, and what to check."""
+    names = names or {}
+    counts: dict[str, int] = {}
+    for server in servers:
+        counts[server.status.value] = counts.get(server.status.value, 0) + 1
+    totals = ", ".join(f"{n} {status.lower()}" for status, n in sorted(counts.items()))
+    console.rule(Text(f"servers ({totals})"), align="left")
+    for server in servers:
+        style = STATUS_STYLE.get(server.status.value, "")
+        label = names.get(server.instance_id, server.instance_id)
+        where = server.stage.value + (f"/{server.phase}" if server.phase else "")
+        console.print(
+            Text.assemble(
+                (f"{server.status.value:<9}", style),
+                " ",
+                (label, "bold"),
+                f"  {server.instance_id}",
+                f"  {server.source_server_id or '-'}",
+                ("  " + where, "dim"),
+            )
+        )
+        console.print(Padding(Text.assemble(("why  ", "dim"), server.reason), (0, 0, 0, 2)))
+        if server.hint:
+            console.print(Padding(Text.assemble(("hint ", "dim"), server.hint), (0, 0, 0, 2)))
