@@ -38,4 +38,4 @@ def run(lose_events: bool) -> dict[str, object]:
 
 if __name__ == "__main__":
     for label, lose in (("events flowing", False), ("every event lost", True)):
-        print(label, run(lose))  # noqa: T201
+        print(label, run(lose))
