@@ -254,6 +254,11 @@ class EmulatedAws:
 
         self.mgn.set_network_oracle(oracle)
 
+    def server_results(self, output: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """A wave summary's server results keyed by the fleet's names (web-1, ...)."""
+        names = {node.node_id: node.name for node in self.fleet.nodes.values()} if self.fleet else {}
+        return {names.get(s["instanceId"], s["instanceId"]): s for s in output["summary"]["servers"]}
+
     def deploy_scenario(self, scenario: Scenario | str) -> BuiltScenario:
         built = self.build_scenario(scenario)
         self.deploy(dict(built.stack_parameters))

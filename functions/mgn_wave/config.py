@@ -111,13 +111,15 @@ def state_table_from_env() -> str:
     return _require("STATE_TABLE_NAME")
 
 
-def replication_deadline_hours_from_env() -> int:
-    raw = _require("REPLICATION_DEADLINE_HOURS")
-    if not raw.isdigit() or not 1 <= int(raw) <= 8760:
-        raise ConfigurationError(
-            f"environment variable REPLICATION_DEADLINE_HOURS: {raw!r} is not 1..8760 (from ReplicationDeadlineHours)"
-        )
+def _whole_number(name: str, low: int, high: int, parameter: str) -> int:
+    raw = _require(name)
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ConfigurationError(f"environment variable {name}: {raw!r} is not {low}..{high} (from {parameter})")
     return int(raw)
+
+
+def replication_deadline_hours_from_env() -> int:
+    return _whole_number("REPLICATION_DEADLINE_HOURS", 1, 8760, "ReplicationDeadlineHours")
 
 
 def idempotency_table_from_env() -> str:
@@ -130,24 +132,14 @@ def install_settings_from_env() -> InstallSettings:
         raise ConfigurationError(
             f"environment variable DNS_MODE: {mode!r} is not one of {[m.value for m in DnsMode]} (from DnsMode)"
         )
-    disk = _require("MIN_FREE_DISK_MIB")
-    if not disk.isdigit():
-        raise ConfigurationError(
-            f"environment variable MIN_FREE_DISK_MIB: {disk!r} is not a number (from MinFreeDiskMiB)"
-        )
     return InstallSettings(
         install_role_arn=_require("INSTALL_ROLE_ARN"),
         document_name=_require("INSTALL_DOCUMENT_NAME"),
         dns_mode=mode,
-        min_free_disk_mib=int(disk),
+        min_free_disk_mib=_whole_number("MIN_FREE_DISK_MIB", 256, 9_999_999, "MinFreeDiskMiB"),
         wave_tag_key=wave_tag_key_from_env(),
     )
 
 
 def replication_poll_minutes_from_env() -> int:
-    raw = _require("REPLICATION_POLL_MINUTES")
-    if not raw.isdigit() or not 5 <= int(raw) <= 1440:
-        raise ConfigurationError(
-            f"environment variable REPLICATION_POLL_MINUTES: {raw!r} is not 5..1440 (from ReplicationPollMinutes)"
-        )
-    return int(raw)
+    return _whole_number("REPLICATION_POLL_MINUTES", 5, 1440, "ReplicationPollMinutes")

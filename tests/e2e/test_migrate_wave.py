@@ -21,12 +21,6 @@ def _task_failures(events: list[dict]) -> list[str]:
     return [e["taskFailedEventDetails"]["error"] for e in events if e["type"] == "TaskFailed"]
 
 
-def _by_name(aws: EmulatedAws, servers: list[dict]) -> dict[str, dict]:
-    assert aws.fleet is not None
-    names = {node.node_id: node.name for node in aws.fleet.nodes.values()}
-    return {names[s["instanceId"]]: s for s in servers}
-
-
 def test_migrate_wave_clean_network_runs_the_whole_wave(
     aws: EmulatedAws, deployed: Callable[[str], BuiltScenario]
 ) -> None:
@@ -39,7 +33,7 @@ def test_migrate_wave_clean_network_runs_the_whole_wave(
     assert result.states_entered[: len(FRONT)] == FRONT
     assert result.states_entered[-2:] == ["Summarize", "WaveDone"]
     assert result.output["preflight"]["ok"] is True
-    servers = _by_name(aws, result.output["summary"]["servers"])
+    servers = aws.server_results(result.output)
     assert {name: (s["status"], s["stage"]) for name, s in servers.items()} == {
         "web-1": ("SKIPPED", "INSTALL"),  # already registered and replicating: not reinstalled
         "app-1": ("SUCCEEDED", "REPLICATION"),
@@ -73,7 +67,7 @@ def test_migrate_wave_output_carries_the_drift_report_and_a_rerun_finds_none(
     assert again["template"]["action"] == "UNCHANGED"
     assert {s["action"] for s in again["servers"]} == {"UNCHANGED"}
     assert [c["platform"] for c in second.output["install"]["commands"]] == ["Windows"]
-    servers = _by_name(aws, second.output["summary"]["servers"])
+    servers = aws.server_results(second.output)
     assert {name for name, s in servers.items() if s["status"] == "SKIPPED"} == {"web-1", "app-1", "api-1"}
 
 

@@ -10,14 +10,8 @@ from mgn_wave.adapters.sts import INSTALL_SESSION_SECONDS
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from mgn_wave_emu.harness import EmulatedAws, ExecutionResult
+    from mgn_wave_emu.harness import EmulatedAws
     from mgn_wave_emu.scenario import BuiltScenario
-
-
-def _results(aws: EmulatedAws, result: ExecutionResult) -> dict[str, dict]:
-    assert aws.fleet is not None
-    names = {node.node_id: node.name for node in aws.fleet.nodes.values()}
-    return {names[s["instanceId"]]: s for s in result.output["summary"]["servers"]}
 
 
 def test_install_sends_one_command_for_the_linux_nodes_and_skips_the_replicating_one(
@@ -33,7 +27,7 @@ def test_install_sends_one_command_for_the_linux_nodes_and_skips_the_replicating
     linux = [c for c in commands if len(c.instance_ids) == 2]
     assert len(commands) == 2  # one per platform: Linux (app-1, api-1) and Windows (db-1)
     assert {aws.fleet.node(i).name for i in linux[0].instance_ids} == {"app-1", "api-1"}
-    assert _results(aws, result)["web-1"]["reason"].startswith("already registered with MGN")
+    assert aws.server_results(result.output)["web-1"]["reason"].startswith("already registered with MGN")
 
 
 def test_install_probe_failure_fails_that_server_alone_with_the_code(
@@ -46,7 +40,7 @@ def test_install_probe_failure_fails_that_server_alone_with_the_code(
     # When
     result = aws.run({"wave": "wave-01"})
     # Then: api-1 failed at the probe, nothing was downloaded there, app-1 still replicated
-    servers = _results(aws, result)
+    servers = aws.server_results(result.output)
     assert (servers["api-1"]["status"], servers["api-1"]["stage"]) == ("FAILED", "PROBE")
     assert [f["code"] for f in servers["api-1"]["findings"]] == ["SOURCE_DISK_LOW"]
     assert aws.fleet.source_server_id("api-1") is None
@@ -60,7 +54,7 @@ def test_install_undeliverable_node_fails_with_a_hint_and_the_wave_goes_on(
     assert aws.fleet is not None
     aws.fleet.fail_delivery("app-1")
     result = aws.run({"wave": "wave-01"})
-    servers = _results(aws, result)
+    servers = aws.server_results(result.output)
     assert (servers["app-1"]["status"], servers["app-1"]["stage"]) == ("FAILED", "INSTALL")
     assert "SSM" in servers["app-1"]["hint"]
     assert servers["api-1"]["status"] == "SUCCEEDED"
@@ -71,7 +65,7 @@ def test_install_tampered_installer_never_runs(aws: EmulatedAws, deployed: Calla
     assert aws.fleet is not None
     aws.fleet.tamper_installer()
     result = aws.run({"wave": "wave-01"})
-    servers = _results(aws, result)
+    servers = aws.server_results(result.output)
     for name in ("app-1", "api-1"):
         assert servers[name]["status"] == "FAILED"
         assert "SHA-512" in servers[name]["hint"]

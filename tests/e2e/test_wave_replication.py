@@ -13,14 +13,8 @@ if TYPE_CHECKING:
 NEW_LINUX = ("app-1", "api-1")
 
 
-def _results(aws: EmulatedAws, result: ExecutionResult) -> dict[str, dict]:
-    assert aws.fleet is not None
-    names = {node.node_id: node.name for node in aws.fleet.nodes.values()}
-    return {names[s["instanceId"]]: s for s in result.output["summary"]["servers"]}
-
-
 def _verdicts(aws: EmulatedAws, result: ExecutionResult) -> dict[str, tuple[str, str | None]]:
-    servers = _results(aws, result)
+    servers = aws.server_results(result.output)
     return {name: (servers[name]["status"], servers[name].get("phase")) for name in NEW_LINUX}
 
 
@@ -47,7 +41,7 @@ def test_replication_blocked_1500_stalls_with_the_private_path_hint(
     # When
     result = aws.run({"wave": "wave-01"})
     # Then
-    servers = _results(aws, result)
+    servers = aws.server_results(result.output)
     assert (servers["api-1"]["status"], servers["api-1"]["phase"]) == ("FAILED", "STALLED")
     assert "FAILED_TO_CONNECT_AGENT_TO_REPLICATION_SERVER" in servers["api-1"]["reason"]
     assert "1500" in servers["api-1"]["hint"]
@@ -87,7 +81,7 @@ def test_replication_deadline_fails_the_slow_server_with_its_last_phase(aws: Emu
     # When
     result = aws.run({"wave": "wave-01"})
     # Then
-    servers = _results(aws, result)
+    servers = aws.server_results(result.output)
     assert (servers["app-1"]["status"], servers["app-1"]["phase"]) == ("FAILED", "SYNCING")
     assert "deadline" in servers["app-1"]["reason"].lower()
     assert servers["api-1"]["status"] == "SUCCEEDED"

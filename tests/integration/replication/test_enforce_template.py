@@ -13,24 +13,11 @@ from mgn_wave.errors import (
     GuardrailViolationError,
     MgnNotInitializedError,
 )
+from mgn_wave.models.mgn import REQUIRED_TEMPLATE_FIELDS
 from mgn_wave.models.replication import CREATE_DEFAULTS, Action, ReplicationPolicy
 
 if TYPE_CHECKING:
     from tests.integration.replication.conftest import EnforcementWorld
-
-REQUIRED_TEMPLATE_FIELDS = {
-    "stagingAreaSubnetId",
-    "associateDefaultSecurityGroup",
-    "replicationServersSecurityGroupsIDs",
-    "replicationServerInstanceType",
-    "useDedicatedReplicationServer",
-    "defaultLargeStagingDiskType",
-    "ebsEncryption",
-    "bandwidthThrottling",
-    "dataPlaneRouting",
-    "createPublicIP",
-    "stagingAreaTags",
-}
 
 
 def _private_values(world: EnforcementWorld) -> dict[str, Any]:
