@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -85,3 +86,52 @@ def test_replication_deadline_fails_the_slow_server_with_its_last_phase(aws: Emu
     assert (servers["app-1"]["status"], servers["app-1"]["phase"]) == ("FAILED", "SYNCING")
     assert "deadline" in servers["app-1"]["reason"].lower()
     assert servers["api-1"]["status"] == "SUCCEEDED"
+
+
+def test_replication_already_healthy_server_completes_without_waiting(aws: EmulatedAws) -> None:
+    # Given: a server that is already replicating continuously, and a task that waits for it
+    built = aws.build_scenario("seed-clean")
+    stack = aws.deploy(dict(built.stack_parameters))
+    (server_id,) = aws.mgn.source_server_ids()  # web-1, registered before the wave
+    aws.client("mgn").update_replication_configuration(  # as EnforceTemplate would have
+        sourceServerID=server_id,
+        dataPlaneRouting="PRIVATE_IP",
+        createPublicIP=False,
+        associateDefaultSecurityGroup=False,
+    )
+    while aws.mgn.source_server(server_id)["lifeCycle"]["state"] != "READY_FOR_TEST":
+        moment = aws.mgn.next_change_at()
+        assert moment is not None
+        aws.clock.advance_to(moment)
+    definition = {
+        "StartAt": "AwaitReplication",
+        "States": {
+            "AwaitReplication": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {
+                    "FunctionName": stack.function("AwaitReplicationFunction").arn,
+                    "Payload": {
+                        "taskToken.$": "$$.Task.Token",
+                        "execution.$": "$$.Execution.Id",
+                        "sourceServerId": server_id,
+                        "deadline": "2030-01-01T00:00:00Z",
+                    },
+                },
+                "TimeoutSeconds": 3600,
+                "End": True,
+            }
+        },
+    }
+    aws.state_machine_arn = aws.client("stepfunctions").create_state_machine(
+        name="await-only", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/await"
+    )["stateMachineArn"]
+    before = aws.clock.now()
+    # When
+    result = aws.run({}, name="await-healthy")
+    # Then: the verdict came back at once, no token was parked, no virtual time passed
+    assert result.status == "SUCCEEDED"
+    assert result.output["outcome"] == "SUCCEEDED"
+    assert aws.clock.now() == before
+    table = stack.tables["StateTable"].table_name
+    assert aws.client("dynamodb").scan(TableName=table)["Items"] == []
