@@ -151,7 +151,12 @@ class _Resolver:
         if name in self._values:
             value = self._values[name]
             return value.split(",") if name in self._list_parameters else value
-        if name in self._resources:
+        resource = self._resources.get(name)
+        if resource is not None and resource.get("Type") == "AWS::Serverless::StateMachine":
+            stack = self._stack
+            state_machine = self.resolve(resource.get("Properties", {}).get("Name", name))
+            return f"arn:aws:states:{stack.region}:{stack.account_id}:stateMachine:{state_machine}"
+        if resource is not None:
             # Ref of a function, table, document, ...: its name, which CloudFormation derives from
             # the stack and logical ID when the template sets none.
             return self.physical_name(name)
@@ -198,7 +203,9 @@ def _add_function(
     for event_name, event in properties.get("Events", {}).items():
         if event.get("Type") == "EventBridgeRule":
             stack.rules.append(
-                EmulatedRule(name=event_name, pattern=event["Properties"]["Pattern"], function=logical_id)
+                EmulatedRule(
+                    name=event_name, pattern=resolver.resolve(event["Properties"]["Pattern"]), function=logical_id
+                )
             )
 
 

@@ -143,3 +143,7 @@ def install_settings_from_env() -> InstallSettings:
 
 def replication_poll_minutes_from_env() -> int:
     return _whole_number("REPLICATION_POLL_MINUTES", 5, 1440, "ReplicationPollMinutes")
+
+
+def state_machine_arn_from_env() -> str:
+    return _require("STATE_MACHINE_ARN")
