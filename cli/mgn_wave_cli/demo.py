@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.panel import Panel
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
     from mgn_wave_emu.harness import ExecutionResult
 
+DEMO_OUTPUT = Path("demo-output")
 # Ends the demo accepts as a verdict; anything else (a crash, an unexpected error) fails it.
 VERDICTS = {("SUCCEEDED", None), ("FAILED", "PreflightBlocked")}
 
@@ -30,6 +32,19 @@ def _path(result: ExecutionResult) -> str:
     for name in result.states_entered:
         counts[name] = counts.get(name, 0) + 1
     return " → ".join(f"{name} x{n}" if n > 1 else name for name, n in counts.items())
+
+
+def _save_report(aws: EmulatedAws, result: ExecutionResult, folder: Path) -> Path | None:
+    """Copy the wave report from the emulated report bucket to a local folder."""
+    if result.status != "SUCCEEDED":
+        return None
+    location = result.output["report"]
+    folder.mkdir(parents=True, exist_ok=True)
+    s3 = aws.client("s3")
+    for key in (location["jsonKey"], location["markdownKey"]):
+        body = s3.get_object(Bucket=location["bucket"], Key=key)["Body"].read()
+        (folder / Path(key).name).write_bytes(body)
+    return folder / Path(location["markdownKey"]).name
 
 
 def _findings(result: ExecutionResult) -> list[Finding]:
@@ -54,12 +69,15 @@ def run_demo(console: Console, scenario_names: list[str]) -> int:
             result = aws.run({"wave": scenario.mgn.wave}, name=f"demo-{name}")
             names = {node.node_id: node.name for node in aws.fleet.nodes.values()} if aws.fleet else {}
             simulated = aws.clock.elapsed
+            saved = _save_report(aws, result, DEMO_OUTPUT / name)
         console.print(f"[bold]states[/bold] {_path(result)}", highlight=False)
         print_findings(console, _findings(result))
         if result.status == "SUCCEEDED":
             print_drift(console, EnforcementReport.model_validate(result.output["replicationSettings"]))
             summary = WaveSummary.model_validate(result.output["summary"])
             print_servers(console, list(summary.servers), names)
+        if saved:
+            console.print(f"[bold]report[/bold] {saved}", highlight=False)
         verdict = f"{result.status}" + (f" ({result.error})" if result.error else "")
         style = "green" if result.status == "SUCCEEDED" else "red"
         elapsed = time.perf_counter() - started

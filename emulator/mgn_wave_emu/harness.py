@@ -181,6 +181,7 @@ class EmulatedAws:
         self.lambdas = LambdaRouter(stack, self.clock)
         self._activate()
         self._create_tables(stack)
+        self._create_buckets_and_topics(stack)
         role_arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{stack.stack_name}-StateMachineRole"
         created = self.client("stepfunctions").create_state_machine(
             name=stack.state_machine_name, definition=stack.state_machine_definition, roleArn=role_arn
@@ -282,6 +283,27 @@ class EmulatedAws:
 
     def _deliver(self, event: dict[str, Any]) -> None:
         self.put_event(event)
+
+    def _create_buckets_and_topics(self, stack: EmulatedStack) -> None:
+        s3 = self.client("s3")
+        for name, properties in stack.buckets.items():
+            s3.create_bucket(Bucket=name)
+            if "VersioningConfiguration" in properties:
+                s3.put_bucket_versioning(Bucket=name, VersioningConfiguration=properties["VersioningConfiguration"])
+            if "PublicAccessBlockConfiguration" in properties:
+                s3.put_public_access_block(
+                    Bucket=name, PublicAccessBlockConfiguration=properties["PublicAccessBlockConfiguration"]
+                )
+            if "BucketEncryption" in properties:
+                # CloudFormation's shape differs from the API's in names only.
+                rules = [
+                    {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
+                    for rule in properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+                ]
+                s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
+        sns = self.client("sns")
+        for topic in stack.topics:
+            sns.create_topic(Name=topic)
 
     def put_event(self, event: dict[str, Any]) -> int:
         """EventBridge for the stack's rules: every rule whose pattern matches invokes its function

@@ -84,6 +84,8 @@ class EmulatedStack:
     parameters: dict[str, str]
     functions: dict[str, EmulatedFunction] = field(default_factory=dict)
     tables: dict[str, EmulatedTable] = field(default_factory=dict)
+    buckets: dict[str, dict[str, Any]] = field(default_factory=dict)  # name → CloudFormation properties
+    topics: list[str] = field(default_factory=list)  # topic names
     rules: list[EmulatedRule] = field(default_factory=list)
     state_machine_name: str = ""
     state_machine_definition: str = ""
@@ -120,6 +122,13 @@ class _Resolver:
     def physical_name(self, logical_id: str) -> str:
         return f"{self._stack.stack_name}-{logical_id}"
 
+    def bucket_name(self, logical_id: str) -> str:
+        return self.physical_name(logical_id).lower()  # bucket names are lower case
+
+    def topic_arn(self, logical_id: str) -> str:
+        stack = self._stack
+        return f"arn:aws:sns:{stack.region}:{stack.account_id}:{self.physical_name(logical_id)}"
+
     def function_arn(self, logical_id: str) -> str:
         stack = self._stack
         return f"arn:aws:lambda:{stack.region}:{stack.account_id}:function:{self.function_name(logical_id)}"
@@ -152,7 +161,12 @@ class _Resolver:
             value = self._values[name]
             return value.split(",") if name in self._list_parameters else value
         resource = self._resources.get(name)
-        if resource is not None and resource.get("Type") == "AWS::Serverless::StateMachine":
+        kind = resource.get("Type") if resource is not None else None
+        if kind == "AWS::SNS::Topic":
+            return self.topic_arn(name)
+        if kind == "AWS::S3::Bucket":
+            return self.bucket_name(name)
+        if resource is not None and kind == "AWS::Serverless::StateMachine":
             stack = self._stack
             state_machine = self.resolve(resource.get("Properties", {}).get("Name", name))
             return f"arn:aws:states:{stack.region}:{stack.account_id}:stateMachine:{state_machine}"
@@ -166,6 +180,11 @@ class _Resolver:
         logical_id, attribute = argument
         if self._resources.get(logical_id, {}).get("Type") == "AWS::Serverless::Function" and attribute == "Arn":
             return self.function_arn(logical_id)
+        kind = self._resources.get(logical_id, {}).get("Type")
+        if kind == "AWS::S3::Bucket" and attribute == "Arn":
+            return f"arn:aws:s3:::{self.bucket_name(logical_id)}"
+        if kind == "AWS::SNS::Topic" and attribute == "TopicName":
+            return self.physical_name(logical_id)
         if self._resources.get(logical_id, {}).get("Type") == "AWS::IAM::Role" and attribute == "Arn":
             return f"arn:aws:iam::{self._stack.account_id}:role/{self.physical_name(logical_id)}"
         raise ValueError(f"emulated stack: GetAtt {logical_id}.{attribute} is not supported here")
@@ -243,6 +262,10 @@ def resolve_stack(
             stack.tables[logical_id] = EmulatedTable(
                 logical_id=logical_id, table_name=resolver.physical_name(logical_id), properties=properties
             )
+        elif resource_type == "AWS::S3::Bucket":
+            stack.buckets[resolver.bucket_name(logical_id)] = properties
+        elif resource_type == "AWS::SNS::Topic":
+            stack.topics.append(resolver.physical_name(logical_id))
         elif resource_type == "AWS::Serverless::StateMachine":
             _set_state_machine(stack, resolver, logical_id, properties)
     return stack

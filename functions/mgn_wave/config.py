@@ -147,3 +147,7 @@ def replication_poll_minutes_from_env() -> int:
 
 def state_machine_arn_from_env() -> str:
     return _require("STATE_MACHINE_ARN")
+
+
+def report_bucket_from_env() -> str:
+    return _require("REPORT_BUCKET_NAME")

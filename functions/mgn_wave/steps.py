@@ -46,6 +46,7 @@ from mgn_wave.replication_policy import (
     select_template,
     wave_members,
 )
+from mgn_wave.report import render_markdown
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -53,12 +54,14 @@ if TYPE_CHECKING:
 
     from mgn_wave.adapters.ec2 import Ec2Adapter
     from mgn_wave.adapters.mgn import MgnAdapter
+    from mgn_wave.adapters.reports import ReportStore
     from mgn_wave.adapters.ssm import SsmAdapter
     from mgn_wave.adapters.sts import StsAdapter
     from mgn_wave.adapters.tokens import CallbackAdapter, TaskTokenStore
     from mgn_wave.models.network import PrivatePathTarget
     from mgn_wave.models.replication import ReplicationPolicy
     from mgn_wave.models.verdict import ReplicationVerdict
+    from mgn_wave.report import WaveReport
 
 
 def validate_wave_input(execution_input: Any) -> WaveInput:
@@ -373,3 +376,12 @@ def check_installs(commands: list[InstallCommand], ssm: SsmAdapter) -> InstallPr
             else:
                 results.append(outcome)
     return InstallProgress(pending=False, installed=tuple(installed), results=tuple(results))
+
+
+def write_report(report: WaveReport, store: ReportStore) -> dict[str, str]:
+    """The JSON and the Markdown report side by side; returns where they are."""
+    prefix = f"waves/{report.summary.wave}/{report.execution}"
+    json_key, markdown_key = f"{prefix}/report.json", f"{prefix}/report.md"
+    store.put(json_key, report.model_dump_json(by_alias=True, indent=2), "application/json")
+    store.put(markdown_key, render_markdown(report), "text/markdown; charset=utf-8")
+    return {"bucket": store.bucket, "jsonKey": json_key, "markdownKey": markdown_key}

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_ec2 import EC2Client
     from mypy_boto3_mgn import MgnClient
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_ssm import SSMClient
     from mypy_boto3_stepfunctions import SFNClient
     from mypy_boto3_sts import STSClient
@@ -55,3 +56,8 @@ def dynamodb_client(region: str | None = None) -> DynamoDBClient:
 @cache
 def sfn_client(region: str | None = None) -> SFNClient:
     return boto3.client("stepfunctions", region_name=region, config=CLIENT_CONFIG)
+
+
+@cache
+def s3_client(region: str | None = None) -> S3Client:
+    return boto3.client("s3", region_name=region, config=CLIENT_CONFIG)
