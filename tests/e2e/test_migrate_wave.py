@@ -31,7 +31,7 @@ def test_migrate_wave_clean_network_runs_the_whole_wave(
     # Then: every stage ran once, and each server has its verdict
     assert result.status == "SUCCEEDED"
     assert result.states_entered[: len(FRONT)] == FRONT
-    assert result.states_entered[-2:] == ["Summarize", "WaveDone"]
+    assert result.states_entered[-4:] == ["Summarize", "Report", "Notify", "WaveDone"]
     assert result.output["preflight"]["ok"] is True
     servers = aws.server_results(result.output)
     assert {name: (s["status"], s["stage"]) for name, s in servers.items()} == {
