@@ -193,4 +193,4 @@ def demo(
     """Run MigrateWave on the emulated AWS (no account, no Docker) and show what happened."""
     from mgn_wave_cli.demo import run_demo  # noqa: PLC0415 - moto and the emulator load only for the demo
 
-    raise typer.Exit(run_demo(console, scenario or ["seed-clean", "seed-misconfigured"]))
+    raise typer.Exit(run_demo(console, scenario or ["wave-demo", "seed-misconfigured"]))

@@ -84,7 +84,7 @@ def print_servers(console: Console, servers: list[ServerResult], names: dict[str
         counts[server.status.value] = counts.get(server.status.value, 0) + 1
     totals = ", ".join(f"{n} {status.lower()}" for status, n in sorted(counts.items()))
     console.rule(Text(f"servers ({totals})"), align="left")
-    for server in servers:
+    for server in sorted(servers, key=lambda s: names.get(s.instance_id, s.instance_id)):
         style = STATUS_STYLE.get(server.status.value, "")
         label = names.get(server.instance_id, server.instance_id)
         where = server.stage.value + (f"/{server.phase}" if server.phase else "")

@@ -212,6 +212,9 @@ class EmulatedAws:
         self.horizons.append(self.fleet.next_change_at)
         self._activate()
         self._seed_mgn(scenario, built)
+        blocked = [server.name for server in scenario.fleet if server.onprem_blocks_1500]
+        if blocked:
+            self.block_on_premises(*blocked)
         return built
 
     def _seed_mgn(self, scenario: Scenario, built: BuiltScenario) -> None:
@@ -239,17 +242,17 @@ class EmulatedAws:
                 disks=[(disk.device, disk.gib * GIB) for disk in server.disks],
             )
 
-    def block_on_premises(self, fleet_name: str) -> None:
-        """A firewall in the data centre (outside anything AWS can see) drops TCP 1500 from this
-        server: the preflight passes, and its replication stalls connecting to the replication server."""
+    def block_on_premises(self, *fleet_names: str) -> None:
+        """A firewall in the data centre (outside anything AWS can see) drops TCP 1500 from these
+        servers: the preflight passes, and their replication stalls connecting to the replication server."""
         assert self.fleet is not None, "build a scenario first"
-        hostname = self.fleet.node(fleet_name).computer_name
+        blocked = {self.fleet.node(name).computer_name for name in fleet_names}
         network = self.network_oracle
         assert network is not None
 
         def oracle(server: Mapping[str, Any], configuration: Mapping[str, Any]) -> str | OracleFailure | None:
             hints = server.get("sourceProperties", {}).get("identificationHints", {})
-            if hints.get("hostname") == hostname:
+            if hints.get("hostname") in blocked:
                 return "CONNECT_AGENT_TO_REPLICATION_SERVER"
             return network(server, configuration)
 

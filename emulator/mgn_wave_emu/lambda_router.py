@@ -15,6 +15,7 @@ import os
 import threading
 import traceback
 import uuid
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from unittest import mock
@@ -121,7 +122,9 @@ class LambdaRouter:
                 "AWS_DEFAULT_REGION": self._stack.region,
                 "AWS_LAMBDA_FUNCTION_NAME": function.function_name,
             }
-            with mock.patch.dict(os.environ, environment):
+            # What a function prints (Powertools' metrics, a stray print) goes to its logs, as
+            # the runtime sends stdout and stderr to CloudWatch Logs.
+            with mock.patch.dict(os.environ, environment), redirect_stdout(self.logs), redirect_stderr(self.logs):
                 # Imported under the function's environment, as the runtime does at cold start
                 # (Powertools reads POWERTOOLS_SERVICE_NAME when the module creates its Logger).
                 handler = self._load(function.handler)

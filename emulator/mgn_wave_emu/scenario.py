@@ -227,6 +227,9 @@ class FleetServer(_Spec):
     tags: dict[str, str] = Field(default_factory=dict)  # further tags on the SSM node
     ssm_agent_version: str = Field(default="3.3.2746.0", pattern=r"^[0-9]{1,6}(\.[0-9]{1,6}){2,3}$")
     free_disk_mib: int = Field(default=40960, ge=0)
+    # A firewall in the data centre drops TCP 1500 from this server to the staging subnet: AWS
+    # cannot see it, so the preflight passes and replication stalls connecting to its server.
+    onprem_blocks_1500: bool = False
 
 
 class MgnSpec(_Spec):

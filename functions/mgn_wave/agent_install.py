@@ -174,3 +174,31 @@ INSTALL_HINTS = {
     NodeStatus.NO_RESULT: "The script left no result line: see stderr (the output may have been cut, or the "
     "script was killed).",
 }
+
+
+# MGN's "Max Active Source Servers" (L-9A599620, adjustable; FACTS.md §5.1). A server counts while
+# it replicates: registered, not archived, not disconnected, stopped or cut over.
+_INACTIVE_REPLICATION = frozenset({"DISCONNECTED", "STOPPED"})
+_INACTIVE_LIFECYCLE = frozenset({"DISCONNECTED", "CUTOVER"})
+
+
+def actively_replicating(servers: Iterable[Mapping[str, Any]]) -> int:
+    return sum(
+        1
+        for server in servers
+        if not server.get("isArchived")
+        and server.get("dataReplicationInfo", {}).get("dataReplicationState") not in _INACTIVE_REPLICATION
+        and server.get("lifeCycle", {}).get("state") not in _INACTIVE_LIFECYCLE
+    )
+
+
+def over_quota(instance_id: str, active: int, quota: int) -> ServerResult:
+    return ServerResult(
+        instance_id=instance_id,
+        status=ServerStatus.SKIPPED,
+        stage=Stage.INSTALL,
+        reason=f"not installed: {active} servers already replicate and MGN allows {quota} at a time in this Region",
+        hint="Run it in a later wave once others have finished (cut over or archived), or request an increase "
+        "of the MGN quota 'Max Active Source Servers' (L-9A599620) and raise the stack parameter "
+        "ActiveReplicationQuota.",
+    )

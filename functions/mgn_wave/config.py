@@ -138,6 +138,7 @@ def install_settings_from_env() -> InstallSettings:
         dns_mode=mode,
         min_free_disk_mib=_whole_number("MIN_FREE_DISK_MIB", 256, 9_999_999, "MinFreeDiskMiB"),
         wave_tag_key=wave_tag_key_from_env(),
+        active_replication_quota=_whole_number("ACTIVE_REPLICATION_QUOTA", 1, 100_000, "ActiveReplicationQuota"),
     )
 
 

@@ -10,9 +10,11 @@ from mgn_wave import timeutil
 from mgn_wave.adapters.ssm import TERMINAL_INVOCATION_STATUSES, chunks
 from mgn_wave.agent_install import (
     DnsMode,
+    actively_replicating,
     install_outcome,
     installer_settings,
     known_to_mgn,
+    over_quota,
     private_endpoints,
     skipped_as_registered,
 )
@@ -295,7 +297,8 @@ def install_agents(
     """Probe-then-install on every node that needs it: one SendCommand per 50 nodes, with 15-minute
     credentials that go into the command only. A retry finds the commands its first run sent
     (by their comment) and never sends a second one."""
-    known = known_to_mgn(mgn.describe_source_servers())
+    registered = mgn.describe_source_servers()
+    known = known_to_mgn(registered)
     results: list[ServerResult] = []
     to_install: dict[str, list[str]] = {}  # platform → instance IDs
     for node in nodes:
@@ -314,6 +317,14 @@ def install_agents(
             )
         else:
             to_install.setdefault(node.platform, []).append(node.instance_id)
+    # Cap the wave at MGN's quota of actively replicating servers: the first ones in name order
+    # are installed, the rest are skipped with the reason (installing them would fail in MGN).
+    headroom = max(settings.active_replication_quota - actively_replicating(registered), 0)
+    ordered = sorted((platform, instance_id) for platform, ids in to_install.items() for instance_id in ids)
+    for platform, instance_id in ordered[headroom:]:
+        to_install[platform].remove(instance_id)
+        results.append(over_quota(instance_id, actively_replicating(registered), settings.active_replication_quota))
+    to_install = {platform: ids for platform, ids in to_install.items() if ids}
     if not to_install:
         return InstallLaunch(commands=(), results=tuple(results))
 

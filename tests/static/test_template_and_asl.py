@@ -103,3 +103,18 @@ def test_every_function_has_a_bounded_log_group() -> None:
 def test_events_folder_holds_valid_json() -> None:
     for path in Path(REPO_ROOT / "events").glob("*.json"):
         json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_dashboard_body_is_valid_json_once_substituted() -> None:
+    body = RESOURCES["WavesDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    dashboard = json.loads(re.sub(r"\$\{[^}]+\}", "x", body))
+    titles = [widget["properties"]["title"] for widget in dashboard["widgets"]]
+    assert titles == ["Servers per wave", "MigrateWave executions"]
+
+
+def test_summarize_metrics_are_the_ones_the_dashboard_searches() -> None:
+    from mgn_wave.handlers.summarize import METRIC_OF_STATUS
+
+    body = RESOURCES["WavesDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    for metric in METRIC_OF_STATUS.values():
+        assert metric in body

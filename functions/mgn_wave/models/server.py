@@ -99,3 +99,4 @@ class InstallSettings(_Model):
     dns_mode: str
     min_free_disk_mib: int
     wave_tag_key: str
+    active_replication_quota: int = 150  # MGN's default "Max Active Source Servers"
