@@ -8,6 +8,8 @@ STAMP := $(VENV)/.installed
 PY312_PREFIX := $(shell pyenv prefix 3.12 2>/dev/null || dirname $$(dirname $$(command -v python3.12 2>/dev/null)) 2>/dev/null)
 SAM_VENV := .venv-sam
 
+NODE_STAMP := node_modules/.installed
+
 .PHONY: demo test lint typecheck template-lint unit integration e2e build runtime-check bench clean
 
 $(STAMP): pyproject.toml
@@ -29,9 +31,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-template-lint: $(STAMP)
+# asl-validator (npm) knows the current ASL, Distributed Map's ItemReader/ItemProcessor included.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+template-lint: $(STAMP) $(NODE_STAMP)
 	$(BIN)/cfn-lint template.yaml
-	$(BIN)/statelint statemachine/*.asl.json
+	for definition in statemachine/*.asl.json; do node_modules/.bin/asl-validator --json-path "$$definition" || exit 1; done
 
 # The Lambda code must import and pass its unit tests on the runtime's Python too.
 runtime-check:
@@ -50,4 +57,4 @@ build: $(SAM_VENV)/.installed
 	PATH="$(PY312_PREFIX)/bin:$$PATH" $(SAM_VENV)/bin/sam build --template-file template.yaml
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .venv-312 .aws-sam .pytest_cache .mypy_cache .ruff_cache demo-output
+	rm -rf $(VENV) $(SAM_VENV) .venv-312 .aws-sam .pytest_cache .mypy_cache .ruff_cache demo-output node_modules

@@ -38,7 +38,7 @@ def _save_report(aws: EmulatedAws, result: ExecutionResult, folder: Path) -> Pat
     """Copy the wave report from the emulated report bucket to a local folder."""
     if result.status != "SUCCEEDED":
         return None
-    location = result.output["report"]
+    location = result.output["summary"]
     folder.mkdir(parents=True, exist_ok=True)
     s3 = aws.client("s3")
     for key in (location["jsonKey"], location["markdownKey"]):
@@ -70,12 +70,12 @@ def run_demo(console: Console, scenario_names: list[str]) -> int:
             names = {node.node_id: node.name for node in aws.fleet.nodes.values()} if aws.fleet else {}
             simulated = aws.clock.elapsed
             saved = _save_report(aws, result, DEMO_OUTPUT / name)
+            report = aws.wave_report(result.output) if result.status == "SUCCEEDED" else None
         console.print(f"[bold]states[/bold] {_path(result)}", highlight=False)
         print_findings(console, _findings(result))
-        if result.status == "SUCCEEDED":
-            print_drift(console, EnforcementReport.model_validate(result.output["replicationSettings"]))
-            summary = WaveSummary.model_validate(result.output["summary"])
-            print_servers(console, list(summary.servers), names)
+        if report is not None:
+            print_drift(console, EnforcementReport.model_validate(report["replicationSettings"]))
+            print_servers(console, list(WaveSummary.model_validate(report["summary"]).servers), names)
         if saved:
             console.print(f"[bold]report[/bold] {saved}", highlight=False)
         verdict = f"{result.status}" + (f" ({result.error})" if result.error else "")

@@ -7,6 +7,7 @@ import json
 import logging
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Self
 from unittest import mock
@@ -16,6 +17,7 @@ from moto import mock_aws
 from moto.events.models import EventPattern
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec import execute_state
+from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.asl.eval.callback import callback
 
@@ -113,12 +115,20 @@ class EmulatedAws:
         self.state_machine_arn = ""
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._patches: list[Any] = []
+        self.state_entries: Counter[str] = Counter()  # state name -> times entered, all executions
         # When the emulated services change state on their own; the clock driver jumps to these.
         self.horizons: list[Callable[[], datetime | None]] = []
 
     def __enter__(self) -> Self:
         self._mock.start()
         clock = self.clock
+
+        entries = self.state_entries
+        original_eval_body = CommonStateField._eval_body
+
+        def counting_eval_body(state: CommonStateField, env: Any) -> None:
+            entries[state.name] += 1
+            original_eval_body(state, env)
 
         def wait_in_virtual_time(_self: WaitFunction, env: Any, wait_seconds: int) -> None:
             if wait_seconds > 0 and env.is_running():
@@ -128,6 +138,9 @@ class EmulatedAws:
             # Every place the ASL engine waits in real time: Wait states, retry intervals, task
             # timeouts (TimeoutSeconds) and waits for a task token.
             mock.patch.object(WaitFunction, "_wait_interval", wait_in_virtual_time),
+            # Count every state entered, in parent and child executions alike: a Distributed Map's
+            # children are not listed by the local engine, but their transitions cost the same.
+            mock.patch.object(CommonStateField, "_eval_body", counting_eval_body),
             mock.patch.object(retrier_decl, "time", _VirtualTime(clock)),
             mock.patch.object(execute_state, "threading", _VirtualThreading(clock)),
             mock.patch.object(callback, "Event", lambda: VirtualEvent(clock)),
@@ -258,10 +271,18 @@ class EmulatedAws:
 
         self.mgn.set_network_oracle(oracle)
 
+    def wave_report(self, output: dict[str, Any]) -> dict[str, Any]:
+        """The JSON wave report an execution's output points at."""
+        summary = output["summary"]
+        body = self.client("s3").get_object(Bucket=summary["bucket"], Key=summary["jsonKey"])["Body"].read()
+        report: dict[str, Any] = json.loads(body)
+        return report
+
     def server_results(self, output: dict[str, Any]) -> dict[str, dict[str, Any]]:
-        """A wave summary's server results keyed by the fleet's names (web-1, ...)."""
+        """The wave report's server results keyed by the fleet's names (web-1, ...)."""
         names = {node.node_id: node.name for node in self.fleet.nodes.values()} if self.fleet else {}
-        return {names.get(s["instanceId"], s["instanceId"]): s for s in output["summary"]["servers"]}
+        servers = self.wave_report(output)["summary"]["servers"]
+        return {names.get(s["instanceId"], s["instanceId"]): s for s in servers}
 
     def deploy_scenario(self, scenario: Scenario | str) -> BuiltScenario:
         built = self.build_scenario(scenario)

@@ -150,5 +150,5 @@ def state_machine_arn_from_env() -> str:
     return _require("STATE_MACHINE_ARN")
 
 
-def report_bucket_from_env() -> str:
-    return _require("REPORT_BUCKET_NAME")
+def wave_bucket_from_env() -> str:
+    return _require("WAVE_BUCKET_NAME")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from mgn_wave import timeutil
 from mgn_wave.adapters.ssm import TERMINAL_INVOCATION_STATUSES, chunks
+from mgn_wave.adapters.wave_store import RESULT_TTL_SECONDS
 from mgn_wave.agent_install import (
     DnsMode,
     actively_replicating,
@@ -27,12 +28,14 @@ from mgn_wave.models.server import (
     InstalledServer,
     InstallLaunch,
     InstallProgress,
+    InstallsChecked,
     InstallSettings,
     ManagedNode,
     ResolvedWave,
     ServerResult,
     ServerStatus,
     Stage,
+    WaveServers,
     WaveSummary,
 )
 from mgn_wave.models.validation import parse_model
@@ -56,10 +59,10 @@ if TYPE_CHECKING:
 
     from mgn_wave.adapters.ec2 import Ec2Adapter
     from mgn_wave.adapters.mgn import MgnAdapter
-    from mgn_wave.adapters.reports import ReportStore
     from mgn_wave.adapters.ssm import SsmAdapter
     from mgn_wave.adapters.sts import StsAdapter
     from mgn_wave.adapters.tokens import CallbackAdapter, TaskTokenStore
+    from mgn_wave.adapters.wave_store import WaveStore
     from mgn_wave.models.network import PrivatePathTarget
     from mgn_wave.models.replication import ReplicationPolicy
     from mgn_wave.models.verdict import ReplicationVerdict
@@ -389,10 +392,59 @@ def check_installs(commands: list[InstallCommand], ssm: SsmAdapter) -> InstallPr
     return InstallProgress(pending=False, installed=tuple(installed), results=tuple(results))
 
 
-def write_report(report: WaveReport, store: ReportStore) -> dict[str, str]:
+def wave_key(wave: str, execution_name: str, name: str) -> str:
+    """Where an execution keeps its lists and its report in the wave bucket."""
+    return f"waves/{wave}/{execution_name}/{name}"
+
+
+def result_expiry() -> int:
+    return int(timeutil.utcnow().timestamp()) + RESULT_TTL_SECONDS
+
+
+def write_report(report: WaveReport, store: WaveStore) -> dict[str, str]:
     """The JSON and the Markdown report side by side; returns where they are."""
-    prefix = f"waves/{report.summary.wave}/{report.execution}"
-    json_key, markdown_key = f"{prefix}/report.json", f"{prefix}/report.md"
-    store.put(json_key, report.model_dump_json(by_alias=True, indent=2), "application/json")
-    store.put(markdown_key, render_markdown(report), "text/markdown; charset=utf-8")
+    json_key = wave_key(report.summary.wave, report.execution, "report.json")
+    markdown_key = wave_key(report.summary.wave, report.execution, "report.md")
+    store.put_text(json_key, report.model_dump_json(by_alias=True, indent=2), "application/json")
+    store.put_text(markdown_key, render_markdown(report), "text/markdown; charset=utf-8")
     return {"bucket": store.bucket, "jsonKey": json_key, "markdownKey": markdown_key}
+
+
+def resolve_wave(
+    wave_input: WaveInput,
+    execution_name: str,
+    *,
+    wave_tag_key: str,
+    deadline_hours: int,
+    poll_minutes: int,
+    ssm: SsmAdapter,
+    store: WaveStore,
+) -> WaveServers:
+    """The wave's servers into the wave bucket (the state carries only where they are), and the
+    servers that cannot take part into the results table."""
+    resolved = resolve_servers(
+        wave_input, wave_tag_key=wave_tag_key, deadline_hours=deadline_hours, poll_minutes=poll_minutes, ssm=ssm
+    )
+    key = wave_key(wave_input.wave, execution_name, "servers.json")
+    store.put_list(key, [node.model_dump(mode="json", by_alias=True) for node in resolved.servers])
+    store.record(execution_name, resolved.results, result_expiry())
+    return WaveServers(
+        servers_key=key,
+        server_count=len(resolved.servers),
+        deadline=resolved.deadline,
+        poll_seconds=resolved.poll_seconds,
+    )
+
+
+def check_installs_into(
+    wave: str, execution_name: str, commands: list[InstallCommand], ssm: SsmAdapter, store: WaveStore
+) -> InstallsChecked:
+    """CheckInstalls for a wave of any size: failures into the results table, the registered
+    servers into the wave bucket for the per-server map to read."""
+    progress = check_installs(commands, ssm)
+    if progress.pending:
+        return InstallsChecked(pending=True)
+    store.record(execution_name, progress.results, result_expiry())
+    key = wave_key(wave, execution_name, "installed.json")
+    store.put_list(key, [server.model_dump(mode="json", by_alias=True) for server in progress.installed])
+    return InstallsChecked(pending=False, installed_key=key, installed_count=len(progress.installed))

@@ -31,7 +31,10 @@ def test_migrate_wave_clean_network_runs_the_whole_wave(
     # Then: every stage ran once, and each server has its verdict
     assert result.status == "SUCCEEDED"
     assert result.states_entered[: len(FRONT)] == FRONT
-    assert result.states_entered[-4:] == ["Summarize", "Report", "Notify", "WaveDone"]
+    assert result.states_entered[-4:] == ["ForEachServer", "Summarize", "Notify", "WaveDone"]
+    # per-server states run in child executions: the wave's own history stays flat
+    assert "AwaitReplication" not in result.states_entered
+    assert aws.state_entries["AwaitReplication"] == 2
     assert result.output["preflight"]["ok"] is True
     servers = aws.server_results(result.output)
     assert {name: (s["status"], s["stage"]) for name, s in servers.items()} == {

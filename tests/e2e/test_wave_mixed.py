@@ -43,3 +43,18 @@ def test_wave_over_the_active_replication_quota_is_capped_with_the_reason(aws: E
     assert len(capped) == 7  # 12 servers - web-1 (registered) - cache-1 (offline) - 3 installed
     assert all("L-9A599620" in servers[name]["hint"] for name in capped)
     assert all(servers[name]["status"] == "SKIPPED" for name in capped)
+
+
+def test_parent_history_does_not_grow_with_the_wave() -> None:
+    # Given / When: the same flow for 4 servers and for 12
+    from mgn_wave_emu.harness import EmulatedAws
+
+    sizes = {}
+    for scenario in ("seed-clean", "wave-demo"):
+        with EmulatedAws() as aws:
+            aws.deploy_scenario(scenario)
+            result = aws.run({"wave": "wave-01"})
+            sizes[scenario] = (len(result.events), aws.state_entries["AwaitReplication"])
+    # Then: per-server work runs in child executions; the wave's own history is the same size
+    assert sizes["seed-clean"][0] == sizes["wave-demo"][0]
+    assert sizes["seed-clean"][1] < sizes["wave-demo"][1]

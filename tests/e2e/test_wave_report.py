@@ -27,7 +27,7 @@ def test_wave_report_json_and_markdown_in_the_bucket_and_a_notification(
     # When
     result = aws.run({"wave": "wave-01"}, name="report-run")
     # Then: both documents, encrypted, in a versioned private bucket
-    location = result.output["report"]
+    location = result.output["summary"]
     bucket = location["bucket"]
     report = json.loads(s3.get_object(Bucket=bucket, Key=location["jsonKey"])["Body"].read())
     markdown = s3.get_object(Bucket=bucket, Key=location["markdownKey"])["Body"].read().decode()
@@ -38,7 +38,7 @@ def test_wave_report_json_and_markdown_in_the_bucket_and_a_notification(
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
     assert all(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values())
     assert markdown.startswith("# Wave `wave-01`")
-    for server in result.output["summary"]["servers"]:
+    for server in report["summary"]["servers"]:
         assert f"`{server['instanceId']}`" in markdown
     # and the topic told the operators the totals and where the report is
     (message,) = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]

@@ -19,7 +19,7 @@ TEMPLATE = load_template()
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
 FUNCTIONS = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless::Function"}
 STATE_MACHINES = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless::StateMachine"}
-BUILTIN_ERROR_PREFIXES = ("States.", "Lambda.", "SNS.")  # service errors of optimized integrations
+BUILTIN_ERROR_PREFIXES = ("States.", "Lambda.", "SNS.", "DynamoDB.")  # errors of optimized integrations
 
 
 def _definition(resource: dict[str, Any]) -> str:

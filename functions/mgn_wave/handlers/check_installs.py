@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from mgn_wave import config, steps
 from mgn_wave.adapters.clients import ssm_client
 from mgn_wave.adapters.ssm import SsmAdapter
+from mgn_wave.handlers._store import wave_store
 from mgn_wave.models.server import InstallCommand
 from mgn_wave.models.validation import parse_model
+from mgn_wave.models.wave import WaveInput
 from mgn_wave.observability import logger, tracer
 
 if TYPE_CHECKING:
@@ -18,8 +20,10 @@ if TYPE_CHECKING:
 
 
 class CheckRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
+    input: WaveInput
+    execution_name: str = Field(alias="executionName", pattern=r"^[A-Za-z0-9_.:-]{1,80}$")
     commands: tuple[InstallCommand, ...]
 
 
@@ -27,9 +31,12 @@ class CheckRequest(BaseModel):
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = parse_model(CheckRequest, event)
-    progress = steps.check_installs(list(request.commands), SsmAdapter(ssm_client(config.region_from_env())))
-    logger.info(
-        "installs checked",
-        extra={"pending": progress.pending, "installed": len(progress.installed), "failed": len(progress.results)},
+    checked = steps.check_installs_into(
+        request.input.wave,
+        request.execution_name,
+        list(request.commands),
+        SsmAdapter(ssm_client(config.region_from_env())),
+        wave_store(),
     )
-    return progress.model_dump(mode="json", by_alias=True)
+    logger.info("installs checked", extra={"pending": checked.pending, "installed": checked.installed_count})
+    return checked.model_dump(mode="json", by_alias=True)

@@ -21,6 +21,7 @@ from mgn_wave.adapters.ec2 import Ec2Adapter
 from mgn_wave.adapters.mgn import MgnAdapter
 from mgn_wave.adapters.ssm import SsmAdapter
 from mgn_wave.adapters.sts import StsAdapter
+from mgn_wave.handlers._store import wave_store
 from mgn_wave.models.server import ManagedNode
 from mgn_wave.models.validation import parse_model
 from mgn_wave.models.wave import WaveInput
@@ -39,16 +40,18 @@ class InstallRequest(BaseModel):
 
     input: WaveInput
     execution_name: str = Field(alias="executionName", pattern=r"^[A-Za-z0-9_.:-]{1,80}$")
-    servers: tuple[ManagedNode, ...]
+    servers_key: str = Field(alias="serversKey", min_length=1, max_length=1024)
 
 
 def _launch(request: InstallRequest) -> dict[str, Any]:
     target = config.private_path_from_env()
     region = target.region
+    store = wave_store()
+    nodes = [ManagedNode.model_validate(item) for item in store.get_list(request.servers_key)]
     launch = steps.install_agents(
         wave_input=request.input,
         execution_name=request.execution_name,
-        nodes=list(request.servers),
+        nodes=nodes,
         settings=config.install_settings_from_env(),
         target=target,
         ec2=Ec2Adapter(ec2_client(region)),
@@ -56,7 +59,12 @@ def _launch(request: InstallRequest) -> dict[str, Any]:
         ssm=SsmAdapter(ssm_client(region)),
         sts=StsAdapter(sts_client(region)),
     )
-    return launch.model_dump(mode="json", by_alias=True)
+    # The servers that need no install are results now; only the commands stay in the state.
+    store.record(request.execution_name, launch.results, steps.result_expiry())
+    return {
+        "commands": [c.model_dump(mode="json", by_alias=True) for c in launch.commands],
+        "notInstalled": len(launch.results),
+    }
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -76,7 +84,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         extra={
             "commands": [c["commandId"] for c in launch["commands"]],
             "servers": sum(len(c["instanceIds"]) for c in launch["commands"]),
-            "not_installed": len(launch["results"]),
+            "not_installed": launch["notInstalled"],
         },
     )
     return launch

@@ -4,25 +4,41 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from mgn_wave import config, steps
 from mgn_wave.adapters.clients import ssm_client
 from mgn_wave.adapters.ssm import SsmAdapter
+from mgn_wave.handlers._store import wave_store
+from mgn_wave.models.validation import parse_model
+from mgn_wave.models.wave import WaveInput
 from mgn_wave.observability import logger, tracer
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+EXECUTION_NAME = r"^[A-Za-z0-9_.:-]{1,80}$"
+
+
+class ResolveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    input: WaveInput
+    execution_name: str = Field(alias="executionName", pattern=EXECUTION_NAME)
+
 
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    wave_input = steps.validate_wave_input(event.get("input"))
-    resolved = steps.resolve_servers(
-        wave_input,
+    request = parse_model(ResolveRequest, event)
+    servers = steps.resolve_wave(
+        request.input,
+        request.execution_name,
         wave_tag_key=config.wave_tag_key_from_env(),
         deadline_hours=config.replication_deadline_hours_from_env(),
         poll_minutes=config.replication_poll_minutes_from_env(),
         ssm=SsmAdapter(ssm_client(config.region_from_env())),
+        store=wave_store(),
     )
-    logger.info("servers resolved", extra={"servers": len(resolved.servers), "rejected": len(resolved.results)})
-    return resolved.model_dump(mode="json", by_alias=True)
+    logger.info("servers resolved", extra={"servers": servers.server_count, "list": servers.servers_key})
+    return servers.model_dump(mode="json", by_alias=True)

@@ -100,3 +100,18 @@ class InstallSettings(_Model):
     min_free_disk_mib: int
     wave_tag_key: str
     active_replication_quota: int = 150  # MGN's default "Max Active Source Servers"
+
+
+class WaveServers(_Model):
+    """ResolveServers' answer: where the server list is, and the wave's clock."""
+
+    servers_key: str = Field(alias="serversKey")
+    server_count: int = Field(alias="serverCount")
+    deadline: datetime
+    poll_seconds: int = Field(alias="pollSeconds")
+
+
+class InstallsChecked(_Model):
+    pending: bool
+    installed_key: str = Field(default="", alias="installedKey")  # in the wave bucket, once final
+    installed_count: int = Field(default=0, alias="installedCount")
