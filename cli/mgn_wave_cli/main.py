@@ -5,27 +5,44 @@ from __future__ import annotations
 import json
 import os
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import boto3
 import typer
 from botocore.exceptions import BotoCoreError, NoCredentialsError, NoRegionError
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
+from rich.live import Live
+from rich.markdown import Markdown
+from rich.text import Text
 
 from mgn_wave import steps
 from mgn_wave.adapters.clients import CLIENT_CONFIG
 from mgn_wave.adapters.ec2 import Ec2Adapter
 from mgn_wave.adapters.mgn import MgnAdapter
-from mgn_wave.errors import MgnWaveError
+from mgn_wave.errors import InvalidInputError, MgnWaveError
 from mgn_wave.models.network import PrivatePathTarget
 from mgn_wave.models.replication import ReplicationPolicy
 from mgn_wave.models.validation import first_error, parse_model
 from mgn_wave.models.wave import WaveInput
-from mgn_wave_cli.render import print_drift, print_findings
+from mgn_wave_cli import waves
+from mgn_wave_cli.render import (
+    ProgressLog,
+    print_drift,
+    print_execution,
+    print_findings,
+    print_outcome,
+    progress_table,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_stepfunctions import SFNClient
+
+    from mgn_wave.models.server import WaveSummary
 
 app = typer.Typer(
     help="Move server waves into AWS MGN over a private network (DX / VPN / peering).",
@@ -50,6 +67,16 @@ Region = Annotated[
     str | None, typer.Option(help="AWS Region; defaults to AWS_REGION / AWS_DEFAULT_REGION / the profile.")
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for machines instead of tables.")]
+# Where the MigrateWave state machine and its executions are.
+StackName = Annotated[
+    str | None, typer.Option(help="The mgn-wave CloudFormation stack (its StateMachineArn output is used).")
+]
+StateMachineArn = Annotated[str | None, typer.Option(help="The MigrateWave state machine ARN (or --stack-name).")]
+ExecutionArn = Annotated[str | None, typer.Option(help="The execution's ARN, as `mgn-wave start` printed it.")]
+WaveName = Annotated[str | None, typer.Option("--wave", help="With --stack-name: the wave's newest execution.")]
+# Real seconds between reads of the execution history while following; tests make it short.
+PollSeconds = Annotated[float, typer.Option(hidden=True, min=0.01)]
+EXIT_INTERRUPTED = 130
 
 # model field -> the flag an operator typed, so a bad value names the flag
 FLAG_OF_FIELD = {
@@ -194,3 +221,240 @@ def demo(
     from mgn_wave_cli.demo import run_demo  # noqa: PLC0415 - moto and the emulator load only for the demo
 
     raise typer.Exit(run_demo(console, scenario or ["wave-demo", "seed-misconfigured"]))
+
+
+def _state_machine(stack_name: str | None, state_machine_arn: str | None, region: str | None) -> str:
+    """The MigrateWave ARN: given, or the stack's StateMachineArn output."""
+    if state_machine_arn is not None and stack_name is None:
+        if not waves.STATE_MACHINE_ARN_PATTERN.match(state_machine_arn):
+            raise _fail(
+                f"--state-machine-arn: {state_machine_arn!r} is not a state machine ARN "
+                "(arn:aws:states:<region>:<account>:stateMachine:<name>)"
+            )
+        return state_machine_arn
+    if stack_name is None or state_machine_arn is not None:
+        raise _fail("--stack-name / --state-machine-arn: give exactly one of them")
+    if not waves.STACK_NAME_PATTERN.match(stack_name):
+        raise _fail(f"--stack-name: {stack_name!r} is not a stack name (a letter, then letters, digits, -)")
+    with _aws_errors():
+        cfn = boto3.client("cloudformation", region_name=region, config=CLIENT_CONFIG)
+        return waves.state_machine_arn_from_stack(cfn, stack_name)
+
+
+def _sfn(arn: str) -> SFNClient:
+    return boto3.client("stepfunctions", region_name=waves.region_of(arn), config=CLIENT_CONFIG)
+
+
+def _s3(arn: str) -> S3Client:
+    # The report bucket is the stack's, in the execution's Region.
+    return boto3.client("s3", region_name=waves.region_of(arn), config=CLIENT_CONFIG)
+
+
+def _wave_input(wave: str, instance_ids: list[str] | None = None, *, dry_run: bool = False, force: bool = False) -> Any:
+    try:
+        return waves.wave_input(wave=wave, instance_ids=instance_ids, dry_run=dry_run, force=force)
+    except InvalidInputError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _execution(
+    execution_arn: str | None,
+    stack_name: str | None,
+    state_machine_arn: str | None,
+    wave: str | None,
+    region: str | None,
+) -> str:
+    """The execution ARN: given, or the newest execution of `wave` on the stack's state machine."""
+    if execution_arn is not None:
+        if stack_name or state_machine_arn or wave:
+            raise _fail("--execution-arn: give it alone, or --stack-name (or --state-machine-arn) with --wave")
+        if not waves.EXECUTION_ARN_PATTERN.match(execution_arn):
+            raise _fail(
+                f"--execution-arn: {execution_arn!r} is not an execution ARN "
+                "(arn:aws:states:<region>:<account>:execution:<state machine>:<name>)"
+            )
+        return execution_arn
+    if wave is None:
+        raise _fail("--wave: needed with --stack-name / --state-machine-arn (or give --execution-arn)")
+    _wave_input(wave)
+    machine = _state_machine(stack_name, state_machine_arn, region)
+    with _aws_errors():
+        return waves.newest_execution_of_wave(_sfn(machine), machine, wave)
+
+
+def _summary(execution: waves.Execution) -> WaveSummary | None:
+    """Every server's result: in the output, or else in the JSON report (a note if unreadable)."""
+    if execution.summary is not None or execution.report is None:
+        return execution.summary
+    try:
+        return waves.report_summary(_s3(execution.arn), execution.report)
+    except (MgnWaveError, BotoCoreError) as exc:
+        err_console.print(f"[dim]per-server results not shown: {exc}[/dim]", soft_wrap=True)
+        return None
+
+
+def _show(
+    execution: waves.Execution, state: str | None, progress: waves.WaveProgress | None, *, as_json: bool
+) -> NoReturn:
+    """Print an execution; exit 0 while it runs or when it SUCCEEDED, 2 when it ended otherwise."""
+    summary = _summary(execution) if execution.finished else None
+    if as_json:
+        print(json.dumps(execution.as_json(state, summary=summary, progress=progress), indent=2, default=str))
+    else:
+        print_execution(console, execution, state)
+        if execution.finished:
+            names = {row.instance_id: row.name for row in progress.servers if row.name} if progress else {}
+            print_outcome(console, execution, summary, {**execution.names, **names})
+        elif progress is not None:
+            console.print(progress_table(progress, execution.name))
+    raise typer.Exit(EXIT_BLOCKED if execution.finished and execution.status != "SUCCEEDED" else EXIT_OK)
+
+
+def _follow(
+    sfn: SFNClient,
+    execution_arn: str,
+    *,
+    wave: str,
+    wave_tag_key: str | None,
+    as_json: bool,
+    poll_seconds: float,
+) -> NoReturn:
+    live_mgn = None
+    if wave_tag_key:
+        mgn = boto3.client("mgn", region_name=waves.region_of(execution_arn), config=CLIENT_CONFIG)
+        # MGN is read far less often than the history: DescribeSourceServers is shared with the Lambdas.
+        live_mgn = waves.MgnLiveProgress(
+            MgnAdapter(mgn), wave=wave, wave_tag_key=wave_tag_key, every_seconds=6 * poll_seconds
+        )
+    name = execution_arn.rsplit(":", 1)[-1]
+    try:
+        with _aws_errors():
+            if as_json:
+                execution, progress = waves.follow(
+                    sfn, execution_arn, poll_seconds=poll_seconds, on_progress=lambda _: None, live=live_mgn
+                )
+            elif console.is_terminal:
+                with Live(console=console, refresh_per_second=4, transient=True) as live:
+                    execution, progress = waves.follow(
+                        sfn,
+                        execution_arn,
+                        poll_seconds=poll_seconds,
+                        on_progress=lambda p: live.update(progress_table(p, name)),
+                        live=live_mgn,
+                    )
+            else:
+                execution, progress = waves.follow(
+                    sfn, execution_arn, poll_seconds=poll_seconds, on_progress=ProgressLog(console), live=live_mgn
+                )
+    except KeyboardInterrupt:
+        err_console.print(f"stopped following; the wave goes on: mgn-wave status --execution-arn {execution_arn}")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    if live_mgn is not None and live_mgn.note and not as_json:
+        err_console.print(f"[dim]{live_mgn.note}[/dim]")
+    _show(execution, progress.state, progress, as_json=as_json)
+
+
+@app.command()
+def start(
+    *,
+    wave: Annotated[str, typer.Option(help="The wave: every SSM managed node tagged <WaveTagKey>=<wave>.")],
+    instance_id: Annotated[
+        list[str] | None,
+        typer.Option("--instance-id", help="Only these servers (i-... / mi-...) instead of the tag; repeatable."),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report the settings drift; change nothing.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Reinstall the agent on servers MGN knows.")] = False,
+    follow: Annotated[bool, typer.Option("--follow", help="Show the wave's progress until it ends.")] = False,
+    stack_name: StackName = None,
+    state_machine_arn: StateMachineArn = None,
+    region: Region = None,
+    as_json: AsJson = False,
+    wave_tag_key: Annotated[str, typer.Option(help="Tag key that names a server's wave (stack's WaveTagKey).")] = (
+        "MigrationWave"
+    ),
+    mgn_progress: Annotated[
+        bool, typer.Option("--mgn-progress/--no-mgn-progress", help="With --follow: read sync % from MGN directly.")
+    ] = True,
+    poll_seconds: PollSeconds = 5.0,
+) -> None:
+    """Start MigrateWave for a wave and print the execution ARN.
+
+    Exit 0: started (with --follow: SUCCEEDED), 2: FAILED / TIMED_OUT / ABORTED, 1: error."""
+    execution_input = _wave_input(wave, instance_id, dry_run=dry_run, force=force)
+    machine = _state_machine(stack_name, state_machine_arn, region)
+    name = waves.execution_name(wave, now=datetime.now(UTC))
+    with _aws_errors():
+        sfn = _sfn(machine)
+        execution_arn = waves.start_execution(sfn, machine, execution_input, name)
+    if as_json and not follow:
+        print(json.dumps({"executionArn": execution_arn, "name": name, "input": execution_input}, indent=2))
+    elif not as_json:
+        console.print(Text.assemble(("started ", "green"), (name, "bold")), highlight=False)
+        console.print(execution_arn, soft_wrap=True, highlight=False)
+    if follow:
+        _follow(
+            sfn,
+            execution_arn,
+            wave=wave,
+            wave_tag_key=wave_tag_key if mgn_progress else None,
+            as_json=as_json,
+            poll_seconds=poll_seconds,
+        )
+    raise typer.Exit(EXIT_OK)
+
+
+@app.command()
+def status(
+    *,
+    execution_arn: ExecutionArn = None,
+    stack_name: StackName = None,
+    state_machine_arn: StateMachineArn = None,
+    wave: WaveName = None,
+    region: Region = None,
+    as_json: AsJson = False,
+) -> None:
+    """An execution's status and state; once it ended, every server's verdict and the totals.
+
+    Exit 0: running or SUCCEEDED, 2: FAILED / TIMED_OUT / ABORTED, 1: error."""
+    arn = _execution(execution_arn, stack_name, state_machine_arn, wave, region)
+    with _aws_errors():
+        sfn = _sfn(arn)
+        execution = waves.describe_execution(sfn, arn)
+        if execution.finished:
+            progress, state = None, waves.latest_state(sfn, arn)
+        else:
+            progress = waves.load_progress(sfn, arn)
+            state = progress.where
+    _show(execution, state, progress, as_json=as_json)
+
+
+@app.command()
+def report(
+    *,
+    execution_arn: ExecutionArn = None,
+    stack_name: StackName = None,
+    state_machine_arn: StateMachineArn = None,
+    wave: WaveName = None,
+    region: Region = None,
+    as_json: AsJson = False,
+) -> None:
+    """Print a wave's report from the report bucket: Markdown (its source when piped), --json: the JSON.
+
+    Exit 0: printed, 2: no report (still running, or it ended before its Report step), 1: error."""
+    arn = _execution(execution_arn, stack_name, state_machine_arn, wave, region)
+    with _aws_errors():
+        execution = waves.describe_execution(_sfn(arn), arn)
+        location = execution.report
+        text = waves.read_report(_s3(arn), location, as_json=as_json) if location else None
+    if text is None:
+        why = "it is still running" if not execution.finished else f"it ended {execution.status} before its Report step"
+        err_console.print(
+            f"[bold red]no report[/bold red] for {execution.name}: {why}. See `mgn-wave status --execution-arn {arn}`.",
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_BLOCKED)
+    if as_json or not console.is_terminal:
+        print(text, end="" if text.endswith("\n") else "\n")  # piped: the Markdown source, to save as-is
+    else:
+        console.print(Markdown(text))
+    raise typer.Exit(EXIT_OK)

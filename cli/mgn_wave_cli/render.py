@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING
 
 from rich.padding import Padding
+from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
@@ -16,9 +17,17 @@ if TYPE_CHECKING:
 
     from mgn_wave.models.findings import Finding
     from mgn_wave.models.replication import EnforcementReport
-    from mgn_wave.models.server import ServerResult
+    from mgn_wave.models.server import ServerResult, WaveSummary
+    from mgn_wave_cli.waves import Execution, WaveProgress
 
 STATUS_STYLE = {"SUCCEEDED": "green", "FAILED": "bold red", "SKIPPED": "yellow"}
+EXECUTION_STYLE = {
+    "RUNNING": "cyan",
+    "SUCCEEDED": "green",
+    "FAILED": "bold red",
+    "TIMED_OUT": "bold red",
+    "ABORTED": "red",
+}
 SEVERITY_STYLE = {Severity.BLOCKER: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
@@ -101,3 +110,114 @@ def print_servers(console: Console, servers: list[ServerResult], names: dict[str
         console.print(Padding(Text.assemble(("why  ", "dim"), server.reason), (0, 0, 0, 2)))
         if server.hint:
             console.print(Padding(Text.assemble(("hint ", "dim"), server.hint), (0, 0, 0, 2)))
+
+
+def print_execution(console: Console, execution: Execution, state: str | None) -> None:
+    """Status, name, the state it is in (or ended in), when it ran."""
+    console.print(
+        Text.assemble(
+            (f"{execution.status:<9}", EXECUTION_STYLE.get(execution.status, "")),
+            " ",
+            (execution.name, "bold"),
+            ("  state ", "dim"),
+            state or "-",
+        )
+    )
+    # soft_wrap: an ARN must stay one line, to copy it whole
+    console.print(Text.assemble("  ", ("arn ", "dim"), execution.arn), soft_wrap=True)
+    ran = f"started {execution.started:%Y-%m-%d %H:%M:%S %Z}"
+    if execution.stopped:
+        ran += f", stopped {execution.stopped:%Y-%m-%d %H:%M:%S %Z}"
+    console.print(Text("  " + ran, style="dim"))
+
+
+def print_outcome(
+    console: Console, execution: Execution, summary: WaveSummary | None, names: dict[str, str] | None = None
+) -> None:
+    """What an ended execution left: every server's verdict and the totals, or why it stopped."""
+    if summary is not None:
+        print_servers(console, list(summary.servers), names)
+    totals = summary.totals if summary is not None else execution.totals
+    if totals is not None:
+        console.print(
+            f"[bold]totals[/bold] {totals.get('SUCCEEDED', 0)} succeeded, {totals.get('FAILED', 0)} failed, "
+            f"{totals.get('SKIPPED', 0)} skipped of {totals.get('total', 0)} servers",
+            highlight=False,
+        )
+    if execution.report:
+        report = execution.report
+        console.print(f"[bold]report[/bold] s3://{report['bucket']}/{report['markdownKey']}", highlight=False)
+    if execution.status == "SUCCEEDED":
+        return
+    findings = execution.blocking_findings
+    if findings:
+        console.print(f"[bold red]{execution.error}[/bold red]: the private path is not complete.")
+        print_findings(console, findings)
+    else:
+        console.print(
+            Text.assemble((f"{execution.error or execution.status}", "bold red"), ": ", execution.cause or "(no cause)")
+        )
+
+
+def progress_table(progress: WaveProgress, title: str) -> Table:
+    """A row per server while the wave runs: where it is, its replication phase and sync %."""
+    where = progress.where or "starting"
+    if progress.map_done:
+        where += f" · {progress.map_done}"
+    table = Table(title=f"{title} · {where}", title_justify="left")
+    table.add_column("server", no_wrap=True)
+    table.add_column("instance", no_wrap=True)
+    table.add_column("source server", no_wrap=True)
+    table.add_column("where")
+    table.add_column("phase", no_wrap=True)
+    table.add_column("sync", no_wrap=True, width=12)
+    table.add_column("%", justify="right", no_wrap=True)
+    table.add_column("verdict", no_wrap=True)
+    for row in progress.servers:
+        known = row.progress_percent is not None
+        percent = row.progress_percent or 0.0
+        table.add_row(
+            row.name or "-",
+            row.instance_id,
+            row.source_server_id or "-",
+            row.step,
+            row.phase or "-",
+            ProgressBar(total=100, completed=percent, width=12) if known else Text("-", style="dim"),
+            f"{percent:.0f}" if known else "",
+            Text(row.status or "…", style=STATUS_STYLE.get(row.status or "", "dim")),
+        )
+    if not progress.rows:
+        table.caption = "the wave's servers are known once ResolveServers ran"
+    return table
+
+
+class ProgressLog:
+    """Following a wave where the console is not a terminal (a CI log, a pipe): a line when the
+    state changes and one per server verdict, instead of a live table nobody sees."""
+
+    def __init__(self, console: Console) -> None:
+        self._console = console
+        self._where: str | None = None
+        self._map_done: str | None = None
+        self._decided: set[str] = set()
+
+    def __call__(self, progress: WaveProgress) -> None:
+        if progress.where and progress.where != self._where:
+            self._where = progress.where
+            self._console.print(Text.assemble(("state ", "dim"), progress.where), highlight=False)
+        if progress.map_done and progress.map_done != self._map_done:
+            self._map_done = progress.map_done
+            self._console.print(Text.assemble(("servers ", "dim"), progress.map_done), highlight=False)
+        for row in progress.servers:
+            if row.status and row.instance_id not in self._decided:
+                self._decided.add(row.instance_id)
+                self._console.print(
+                    Text.assemble(
+                        (f"{row.status:<9}", STATUS_STYLE.get(row.status, "")),
+                        " ",
+                        (row.name or row.instance_id, "bold"),
+                        f"  {row.instance_id}  ",
+                        (row.step + (f"/{row.phase}" if row.phase else ""), "dim"),
+                    ),
+                    highlight=False,
+                )
