@@ -152,3 +152,7 @@ def state_machine_arn_from_env() -> str:
 
 def wave_bucket_from_env() -> str:
     return _require("WAVE_BUCKET_NAME")
+
+
+def server_concurrency_from_env() -> int:
+    return _whole_number("SERVER_CONCURRENCY", 1, 10_000, "ServerConcurrency")

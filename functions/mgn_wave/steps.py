@@ -417,6 +417,7 @@ def resolve_wave(
     wave_tag_key: str,
     deadline_hours: int,
     poll_minutes: int,
+    server_concurrency: int,
     ssm: SsmAdapter,
     store: WaveStore,
 ) -> WaveServers:
@@ -433,6 +434,7 @@ def resolve_wave(
         server_count=len(resolved.servers),
         deadline=resolved.deadline,
         poll_seconds=resolved.poll_seconds,
+        server_concurrency=server_concurrency,
     )
 
 

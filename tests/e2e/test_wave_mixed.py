@@ -58,3 +58,16 @@ def test_parent_history_does_not_grow_with_the_wave() -> None:
     # Then: per-server work runs in child executions; the wave's own history is the same size
     assert sizes["seed-clean"][0] == sizes["wave-demo"][0]
     assert sizes["seed-clean"][1] < sizes["wave-demo"][1]
+
+
+def test_server_concurrency_parameter_bounds_the_child_executions(aws: EmulatedAws) -> None:
+    built = aws.build_scenario("seed-clean")
+    aws.deploy({**built.stack_parameters, "ServerConcurrency": "3"})
+    result = aws.run({"wave": "wave-01"}, name="bounded")
+    sfn = aws.client("stepfunctions")
+    execution_arn = next(
+        e["executionArn"] for e in sfn.list_executions(stateMachineArn=aws.state_machine_arn)["executions"]
+    )
+    (map_run,) = sfn.list_map_runs(executionArn=execution_arn)["mapRuns"]
+    assert result.status == "SUCCEEDED"
+    assert sfn.describe_map_run(mapRunArn=map_run["mapRunArn"])["maxConcurrency"] == 3

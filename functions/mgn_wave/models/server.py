@@ -109,6 +109,7 @@ class WaveServers(_Model):
     server_count: int = Field(alias="serverCount")
     deadline: datetime
     poll_seconds: int = Field(alias="pollSeconds")
+    server_concurrency: int = Field(alias="serverConcurrency")  # child executions at a time
 
 
 class InstallsChecked(_Model):
