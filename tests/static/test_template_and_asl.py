@@ -118,3 +118,23 @@ def test_summarize_metrics_are_the_ones_the_dashboard_searches() -> None:
     body = RESOURCES["WavesDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
     for metric in METRIC_OF_STATUS.values():
         assert metric in body
+
+
+SAMPLE_EVENT_MODELS = {
+    "validate_input_wave.json": "mgn_wave.models.wave:WaveInput",
+    "validate_input_overrides.json": "mgn_wave.models.wave:WaveInput",
+    "resolve_servers.json": "mgn_wave.handlers.resolve_servers:ResolveRequest",
+    "install_agents.json": "mgn_wave.handlers.install_agents:InstallRequest",
+    "check_installs.json": "mgn_wave.handlers.check_installs:CheckRequest",
+    "await_replication.json": "mgn_wave.handlers.await_replication:AwaitRequest",
+    "poll_replication.json": "mgn_wave.handlers.poll_replication:PollRequest",
+    "summarize.json": "mgn_wave.handlers.summarize:SummarizeRequest",
+}
+
+
+@pytest.mark.parametrize(("sample", "model_path"), sorted(SAMPLE_EVENT_MODELS.items()))
+def test_sample_event_is_valid_input_of_its_function(sample: str, model_path: str) -> None:
+    # `sam local invoke -e events/<sample>` must not fail on the event's shape.
+    module_name, class_name = model_path.split(":")
+    model = getattr(importlib.import_module(module_name), class_name)
+    model.model_validate(json.loads((REPO_ROOT / "events" / sample).read_text(encoding="utf-8")))
