@@ -157,11 +157,15 @@ class ClockDriver:
         horizons: list[Callable[[], datetime | None]],
         quiet_seconds: float = 0.03,
         idle_cpu_share: float = 0.25,
+        quiet_windows: int = 3,
     ) -> None:
         self._clock = clock
         self._horizons = horizons
         self._quiet = quiet_seconds
         self._idle_cpu_share = idle_cpu_share
+        # Several quiet windows in a row: on a loaded machine a runnable thread may wait for a CPU
+        # for a while, and one quiet window could mistake that for "everything is blocked".
+        self._quiet_windows = quiet_windows
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="virtual-clock-driver", daemon=True)
 
@@ -173,14 +177,15 @@ class ClockDriver:
         self._thread.join(timeout=5)
 
     def _run(self) -> None:
+        quiet_in_a_row = 0
         while not self._stop.is_set():
             cpu_before, wall_before = time.process_time(), time.monotonic()
             if self._stop.wait(self._quiet):
                 return
             cpu_share = (time.process_time() - cpu_before) / (time.monotonic() - wall_before)
-            if cpu_share > self._idle_cpu_share:
-                continue
-            if time.monotonic() - self._clock.last_activity < self._quiet:
+            quiet = cpu_share <= self._idle_cpu_share and time.monotonic() - self._clock.last_activity >= self._quiet
+            quiet_in_a_row = quiet_in_a_row + 1 if quiet else 0
+            if quiet_in_a_row < self._quiet_windows:
                 continue
             wakeup = self._clock.earliest_wakeup()
             if wakeup is None:

@@ -24,7 +24,7 @@ from moto.stepfunctions.parser.asl.eval.callback import callback
 from mgn_wave import timeutil
 from mgn_wave_emu.clock import ClockDriver, VirtualClock, VirtualEvent
 from mgn_wave_emu.fleet import Fleet
-from mgn_wave_emu.hooks import ServiceEmulator, router
+from mgn_wave_emu.hooks import CallRecorder, FaultPlan, ServiceEmulator, router
 from mgn_wave_emu.lambda_router import LambdaRouter
 from mgn_wave_emu.mgn import MgnEmulator
 from mgn_wave_emu.network_oracle import build_network_oracle
@@ -128,6 +128,7 @@ class EmulatedAws:
 
         def counting_eval_body(state: CommonStateField, env: Any) -> None:
             entries[state.name] += 1
+            clock.wake()  # a state transition is work in progress: the clock driver must not jump now
             original_eval_body(state, env)
 
         def wait_in_virtual_time(_self: WaitFunction, env: Any, wait_seconds: int) -> None:
@@ -181,6 +182,15 @@ class EmulatedAws:
         for patch in reversed(self._patches):
             patch.stop()
         self._mock.stop()
+
+    @property
+    def calls(self) -> CallRecorder:
+        """Every AWS call made since this emulated AWS started, with the principal that made it."""
+        return router.recorder
+
+    def inject_faults(self, plan: FaultPlan | None) -> None:
+        """Answer a seeded fraction of the functions' and the state machine's calls with faults."""
+        router.fault_plan = plan
 
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=self.region)  # type: ignore[call-overload]

@@ -269,6 +269,24 @@ def resolve_servers(
     )
 
 
+def unaccounted(expected: list[str], results: list[ServerResult]) -> list[ServerResult]:
+    """A server of the wave with no result at all (its per-server execution ended without recording
+    one) still gets a line in the report: nothing is lost silently."""
+    recorded = {result.instance_id for result in results}
+    return [
+        ServerResult(
+            instance_id=instance_id,
+            status=ServerStatus.FAILED,
+            stage=Stage.REPLICATION,
+            reason="no result was recorded for this server: its per-server execution ended without one",
+            hint="See the ForEachServer Map Run of this execution in the Step Functions console; rerun the wave "
+            "(servers already replicating are skipped).",
+        )
+        for instance_id in expected
+        if instance_id not in recorded
+    ]
+
+
 def summarize(wave: str, result_lists: list[list[dict[str, Any]]]) -> WaveSummary:
     """Every stage's results in one list (a server appears once), and the totals."""
     by_instance: dict[str, ServerResult] = {}

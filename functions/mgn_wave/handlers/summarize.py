@@ -28,6 +28,7 @@ class SummarizeRequest(BaseModel):
 
     input: WaveInput
     execution_name: str = Field(alias="executionName", pattern=r"^[A-Za-z0-9_.:-]{1,80}$")
+    servers_key: str = Field(alias="serversKey", min_length=1, max_length=1024)
     findings: tuple[Finding, ...]
     replication_settings: EnforcementReport = Field(alias="replicationSettings")
 
@@ -39,6 +40,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = parse_model(SummarizeRequest, event)
     store = wave_store()
     results = store.results(request.execution_name)
+    expected = [str(server["instanceId"]) for server in store.get_list(request.servers_key)]
+    results += steps.unaccounted(expected, results)
     summary = steps.summarize(request.input.wave, [[r.model_dump(mode="json", by_alias=True) for r in results]])
     report = WaveReport(
         execution=request.execution_name,

@@ -48,3 +48,17 @@ def test_source_servers_of_the_sample_events_in_events_folder() -> None:
     for name in ("replication_event_ready_for_test.json", "replication_event_stalled.json"):
         event = json.loads((events / name).read_text())
         assert source_servers_of(event) == ["s-12345678901234567"]
+
+
+def test_unaccounted_server_gets_a_failed_result_naming_why() -> None:
+    from mgn_wave.models.server import ServerResult, ServerStatus, Stage
+    from mgn_wave.steps import unaccounted
+
+    recorded = [
+        ServerResult(
+            instance_id="mi-00000000000000001", status=ServerStatus.SUCCEEDED, stage=Stage.REPLICATION, reason="ok"
+        )
+    ]
+    missing = unaccounted(["mi-00000000000000001", "mi-00000000000000002"], recorded)
+    assert [(m.instance_id, m.status) for m in missing] == [("mi-00000000000000002", ServerStatus.FAILED)]
+    assert "no result was recorded" in missing[0].reason
