@@ -25,6 +25,8 @@ from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 from moto.core.botocore_stubber import MockRawResponse
 
+from mgn_wave_emu.hooks import current_function
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -129,6 +131,8 @@ class LambdaRouter:
                 # (Powertools reads POWERTOOLS_SERVICE_NAME when the module creates its Logger).
                 handler = self._load(function.handler)
                 self._capture_logs(environment.get("POWERTOOLS_SERVICE_NAME"))
+                # The router attributes every AWS call the handler makes to this function's role.
+                running = current_function.set(function.logical_id)
                 try:
                     result = handler(event, context)
                 except Exception as exc:
@@ -139,6 +143,8 @@ class LambdaRouter:
                         "stackTrace": traceback.format_tb(exc.__traceback__),
                     }
                     return _response(url, 200, payload, {**_EXECUTED, "X-Amz-Function-Error": "Unhandled"})
+                finally:
+                    current_function.reset(running)
             self.invocations.append(Invocation(function.function_name, event, None, result))
             return _response(url, 200, result, _EXECUTED)
 
