@@ -10,7 +10,7 @@ SAM_VENV := .venv-sam
 
 NODE_STAMP := node_modules/.installed
 
-.PHONY: demo test lint typecheck template-lint unit integration e2e build runtime-check bench clean
+.PHONY: demo test lint typecheck template-lint unit integration e2e build runtime-check bench clean audit
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ demo: $(STAMP)
 
 test: $(STAMP) lint typecheck template-lint
 	$(BIN)/pytest -q
+
+# Least privilege measured per role, faults, secrets (tests/audit; the figures print to the terminal).
+audit: $(STAMP)
+	$(BIN)/pytest -q -p no:logging -s tests/audit
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -55,6 +59,10 @@ $(SAM_VENV)/.installed:
 build: $(SAM_VENV)/.installed
 	@test -n "$(PY312_PREFIX)" || { echo "python 3.12 not found (pyenv install 3.12 or put python3.12 on PATH)"; exit 1; }
 	PATH="$(PY312_PREFIX)/bin:$$PATH" $(SAM_VENV)/bin/sam build --template-file template.yaml
+
+# Measurements on the emulated AWS (about 10 minutes); writes BENCHMARKS.md.
+bench: $(STAMP)
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .venv-312 .aws-sam .pytest_cache .mypy_cache .ruff_cache demo-output node_modules

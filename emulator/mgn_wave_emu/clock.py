@@ -21,7 +21,10 @@ if TYPE_CHECKING:
 
 EPOCH = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 FOREVER = datetime.max.replace(tzinfo=UTC)
-_POLL_SECONDS = 0.05  # real time between re-checks of a blocked sleeper (wake-ups are notified anyway)
+# Real time between re-checks of a blocked sleeper. Wake-ups are notified (advance, VirtualEvent.set);
+# the re-check only catches an interrupt set on a plain Event, so it can be slow: with a thousand
+# sleeping threads, a short interval would keep the process busy and the clock driver waiting.
+_POLL_SECONDS = 1.0
 
 
 class VirtualClock:

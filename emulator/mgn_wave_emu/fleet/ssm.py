@@ -308,6 +308,7 @@ class SsmEmulator:
         earliest = command.requested_at + DELIVERY_LATENCY
         running: list[datetime] = []  # end times of invocations holding a concurrency slot
         failures: list[datetime] = []
+        ran_ahead = self._run_ahead(command, nodes, terminable=allowed_errors < count)
         for node in nodes:
             if self.fleet.is_undeliverable(node):
                 command.invocations.append(self._undeliverable(command, node, earliest))
@@ -321,13 +322,29 @@ class SsmEmulator:
             if sum(1 for end in failures if end <= start) > allowed_errors:
                 command.invocations.append(self._terminated(command, node, start))
                 continue
-            invocation = self._run(command, node, start)
+            invocation = self._run(command, node, start, ran_ahead.get(node.node_id))
             command.invocations.append(invocation)
             heapq.heappush(running, invocation.end_at)
             if invocation.final_details in _ERROR_DETAILS:
                 failures.append(invocation.end_at)
 
-    def _run(self, command: Command, node: ManagedNode, start: datetime) -> Invocation:
+    def _run_ahead(self, command: Command, nodes: list[ManagedNode], *, terminable: bool) -> dict[str, ScriptRun]:
+        """With the fleet's `script_workers` > 1, run the script on every node that will run it,
+        several at a time, before scheduling. Not when MaxErrors could terminate an invocation
+        (which node runs then depends on the ones before it)."""
+        if self.fleet.script_workers <= 1 or terminable:
+            return {}
+        runnable = [
+            node
+            for node in nodes
+            if node.online
+            and node.platform == "Linux"
+            and not self.fleet.is_undeliverable(node)
+            and not self.fleet.is_execution_timeout(node)
+        ]
+        return self.fleet.execute_many(runnable, {k: v[0] for k, v in command.parameters.items()})
+
+    def _run(self, command: Command, node: ManagedNode, start: datetime, ahead: ScriptRun | None = None) -> Invocation:
         linux, windows = self._step_names()
         own, other = (linux, windows) if node.platform == "Linux" else (windows, linux)
         if self.fleet.is_execution_timeout(node):
@@ -337,7 +354,7 @@ class SsmEmulator:
         if node.platform == "Windows":
             failed = PluginOutcome(windows, "Failed", "Failed", 1, stderr=_NO_POWERSHELL_NOTE)
             return _invocation(command, node, start, start + WINDOWS_FAILURE_DURATION, [_skipped(linux), failed])
-        run = self.fleet.execute(node, {k: v[0] for k, v in command.parameters.items()})
+        run = ahead or self.fleet.execute(node, {k: v[0] for k, v in command.parameters.items()})
         status = "Success" if run.exit_code == 0 else "Failed"
         ran = PluginOutcome(
             linux,
