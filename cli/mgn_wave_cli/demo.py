@@ -35,7 +35,7 @@ def _path(result: ExecutionResult) -> str:
 
 
 def _save_report(aws: EmulatedAws, result: ExecutionResult, folder: Path) -> Path | None:
-    """Copy the wave report from the emulated report bucket to a local folder."""
+    """Copy the wave report from the emulated wave bucket to a local folder."""
     if result.status != "SUCCEEDED":
         return None
     location = result.output["summary"]

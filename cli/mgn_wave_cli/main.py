@@ -246,7 +246,7 @@ def _sfn(arn: str) -> SFNClient:
 
 
 def _s3(arn: str) -> S3Client:
-    # The report bucket is the stack's, in the execution's Region.
+    # The wave bucket is the stack's, in the execution's Region.
     return boto3.client("s3", region_name=waves.region_of(arn), config=CLIENT_CONFIG)
 
 
@@ -438,16 +438,20 @@ def report(
     region: Region = None,
     as_json: AsJson = False,
 ) -> None:
-    """Print a wave's report from the report bucket: Markdown (its source when piped), --json: the JSON.
+    """Print a wave's report from the wave bucket: Markdown (its source when piped), --json: the JSON.
 
-    Exit 0: printed, 2: no report (still running, or it ended before its Report step), 1: error."""
+    Exit 0: printed, 2: no report (still running, or it ended before its report was written), 1: error."""
     arn = _execution(execution_arn, stack_name, state_machine_arn, wave, region)
     with _aws_errors():
         execution = waves.describe_execution(_sfn(arn), arn)
         location = execution.report
         text = waves.read_report(_s3(arn), location, as_json=as_json) if location else None
     if text is None:
-        why = "it is still running" if not execution.finished else f"it ended {execution.status} before its Report step"
+        why = (
+            "it is still running"
+            if not execution.finished
+            else f"it ended {execution.status} before its report was written"
+        )
         err_console.print(
             f"[bold red]no report[/bold red] for {execution.name}: {why}. See `mgn-wave status --execution-arn {arn}`.",
             soft_wrap=True,

@@ -131,7 +131,7 @@ def test_cli_report_blocked_wave_exits_2_saying_there_is_none(
     # Then
     assert result.exit_code == 2
     assert "no report" in result.stderr
-    assert "FAILED before its Report step" in result.stderr
+    assert "FAILED before its report was written" in result.stderr
     assert status.exit_code == 2
     assert "state PreflightBlocked" in status.stdout
 

@@ -1,4 +1,4 @@
-"""The wave report lands in the report bucket (encrypted, versioned, private), and the topic hears."""
+"""The wave report lands in the wave bucket (encrypted, versioned, private), and the topic hears."""
 
 from __future__ import annotations
 
