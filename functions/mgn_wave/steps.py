@@ -340,11 +340,12 @@ def install_agents(
             to_install.setdefault(node.platform, []).append(node.instance_id)
     # Cap the wave at MGN's quota of actively replicating servers: the first ones in name order
     # are installed, the rest are skipped with the reason (installing them would fail in MGN).
-    headroom = max(settings.active_replication_quota - actively_replicating(registered), 0)
+    active = actively_replicating(registered)
+    headroom = max(settings.active_replication_quota - active, 0)
     ordered = sorted((platform, instance_id) for platform, ids in to_install.items() for instance_id in ids)
     for platform, instance_id in ordered[headroom:]:
         to_install[platform].remove(instance_id)
-        results.append(over_quota(instance_id, actively_replicating(registered), settings.active_replication_quota))
+        results.append(over_quota(instance_id, active, settings.active_replication_quota))
     to_install = {platform: ids for platform, ids in to_install.items() if ids}
     if not to_install:
         return InstallLaunch(commands=(), results=tuple(results))
