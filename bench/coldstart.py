@@ -11,6 +11,7 @@ import statistics
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import mgn_wave.handlers
 
@@ -22,11 +23,13 @@ import json, sys, time
 module_name = sys.argv[1]
 region = sys.argv[2]
 started = time.perf_counter()
-if module_name == "boto3":
+if module_name.startswith("boto3"):
+    # "boto3" = `import boto3` + one mgn client; "boto3:ec2,ssm" = `import boto3` + those clients
     import boto3
     imported = time.perf_counter()
-    boto3.client("mgn", region_name=region)
-    clients = ["mgn"]
+    clients = module_name.partition(":")[2].split(",") if ":" in module_name else ["mgn"]
+    for service in clients:
+        boto3.client(service, region_name=region)
 else:
     import importlib
     module = importlib.import_module(module_name)
@@ -44,12 +47,27 @@ print(json.dumps({"import": imported - started, "total": done - started, "client
 """
 
 
+# our client factories (mgn_wave.adapters.clients) → the boto3 service each creates
+SERVICE_BY_FACTORY = {
+    "dynamodb_client": "dynamodb",
+    "ec2_client": "ec2",
+    "mgn_client": "mgn",
+    "s3_client": "s3",
+    "sfn_client": "stepfunctions",
+    "ssm_client": "ssm",
+    "sts_client": "sts",
+}
+
+
 @dataclass
 class ColdInit:
     module: str
     clients: list[str]
     import_seconds: float
     total_seconds: float
+    # `import boto3` + the same clients, fresh interpreter, same run: what any handler doing this
+    # function's AWS work pays before its first line; None for the baselines themselves
+    same_clients_seconds: float | None = None
 
 
 def handler_modules() -> list[str]:
@@ -65,7 +83,12 @@ def _measure(module: str) -> ColdInit:
         **os.environ,
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,
-        "POWERTOOLS_TRACE_DISABLED": "1",
+        # The Lambda runtime's own variables: Powertools and the X-Ray SDK take their Lambda path
+        # (tracing on, as deployed with `Tracing: Active`; no sampling-rules client). Outside
+        # Lambda the X-Ray SDK would create an X-Ray client at import, ~100 ms no function pays.
+        "LAMBDA_TASK_ROOT": str(Path.cwd()),
+        "AWS_LAMBDA_FUNCTION_NAME": "bench",
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
         "POWERTOOLS_SERVICE_NAME": "bench",
         "PYTHONDONTWRITEBYTECODE": "1",
     }
@@ -88,8 +111,13 @@ def _measure(module: str) -> ColdInit:
 
 
 def measure() -> tuple[ColdInit, list[ColdInit]]:
-    """(`import boto3` + one client, every handler), medians of REPEATS cold starts."""
-    return _measure("boto3"), [_measure(module) for module in handler_modules()]
+    """(`import boto3` + one client, every handler with its same-clients baseline), medians of
+    REPEATS cold starts."""
+    handlers = [_measure(module) for module in handler_modules()]
+    for item in handlers:
+        services = sorted(SERVICE_BY_FACTORY[name] for name in item.clients)
+        item.same_clients_seconds = _measure("boto3:" + ",".join(services)).total_seconds if services else None
+    return _measure("boto3"), handlers
 
 
 if __name__ == "__main__":
@@ -97,4 +125,5 @@ if __name__ == "__main__":
     print(f"boto3 + 1 client: {baseline.total_seconds * 1000:.0f} ms")
     for item in handlers:
         ratio = item.total_seconds / baseline.total_seconds
-        print(f"{item.module}: {item.total_seconds * 1000:.0f} ms ({ratio:.2f}x) clients={item.clients}")
+        same = f"{item.total_seconds / item.same_clients_seconds:.2f}x" if item.same_clients_seconds else "-"
+        print(f"{item.module}: {item.total_seconds * 1000:.0f} ms ({ratio:.2f}x; same clients {same}) {item.clients}")

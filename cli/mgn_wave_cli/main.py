@@ -17,7 +17,6 @@ from rich.live import Live
 from rich.markdown import Markdown
 from rich.text import Text
 
-from mgn_wave import steps
 from mgn_wave.adapters.clients import CLIENT_CONFIG
 from mgn_wave.adapters.ec2 import Ec2Adapter
 from mgn_wave.adapters.mgn import MgnAdapter
@@ -26,6 +25,8 @@ from mgn_wave.models.network import PrivatePathTarget
 from mgn_wave.models.replication import ReplicationPolicy
 from mgn_wave.models.validation import first_error, parse_model
 from mgn_wave.models.wave import WaveInput
+from mgn_wave.steps.preflight import check_private_path
+from mgn_wave.steps.settings import enforce_replication_settings
 from mgn_wave_cli import waves
 from mgn_wave_cli.render import (
     ProgressLog,
@@ -149,7 +150,7 @@ def preflight(
     target = _target(region, staging_vpc, staging_subnet, replication_sg, source_cidr)
     with _aws_errors():
         ec2 = boto3.client("ec2", region_name=target.region, config=CLIENT_CONFIG)
-        report = steps.preflight(target, Ec2Adapter(ec2))
+        report = check_private_path(target, Ec2Adapter(ec2))
     if as_json:
         findings = [f.model_dump(mode="json") for f in report.findings]
         print(json.dumps({"ok": report.ok, "findings": findings}, indent=2))
@@ -194,7 +195,7 @@ def template(
     except MgnWaveError as exc:
         raise _fail(f"--{exc}") from None
     with _aws_errors():
-        report = steps.enforce_replication_settings(
+        report = enforce_replication_settings(
             wave_input=wave_input,
             policy=policy,
             target=target,

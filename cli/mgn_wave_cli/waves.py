@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import ValidationError
 
-from mgn_wave import steps, timeutil
+from mgn_wave import timeutil
 from mgn_wave.adapters.errors import ACCESS_CODES, aws_call, error_code
 from mgn_wave.errors import (
     AwsAccessError,
@@ -30,6 +30,7 @@ from mgn_wave.errors import (
 )
 from mgn_wave.models.findings import Finding
 from mgn_wave.models.server import ServerResult, WaveSummary
+from mgn_wave.models.wave import validate_wave_input
 from mgn_wave.replication.classifier import classify
 
 if TYPE_CHECKING:
@@ -63,9 +64,19 @@ STEP_OF_STATE = {
 # execution-input field -> the flag an operator typed
 FLAG_OF_INPUT_FIELD = {"wave": "--wave", "instanceIds": "--instance-id", "dryRun": "--dry-run", "force": "--force"}
 EXECUTION_NAME_MAX = 80
-STATE_MACHINE_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_.-]{1,80}$")
-EXECUTION_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[A-Za-z0-9_.-]{1,80}:\S{1,80}$")
-STACK_NAME_PATTERN = re.compile(r"^([A-Za-z][-A-Za-z0-9]{0,127}|arn:aws[a-z-]*:cloudformation:\S+)$")
+# \Z, not $ (which also matches before a final newline); [0-9], not \d (any script's digits).
+STATE_MACHINE_ARN_PATTERN = re.compile(
+    r"^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:stateMachine:[A-Za-z0-9_.-]{1,80}\Z"
+)
+# An execution name has no whitespace, brackets, wildcards, control or special characters (AWS).
+EXECUTION_ARN_PATTERN = re.compile(
+    r"^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:execution:[A-Za-z0-9_.-]{1,80}:"
+    r"[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}\Z"
+)
+STACK_NAME_PATTERN = re.compile(
+    r"^([A-Za-z][-A-Za-z0-9]{0,127}"
+    r"|arn:aws[a-z-]*:cloudformation:[a-z0-9-]+:[0-9]{12}:stack/[A-Za-z][-A-Za-z0-9]{0,127}/[-A-Za-z0-9]+)\Z"
+)
 _FIRST_PAGE, _NEXT_PAGES = 1000, 100  # events per history page: everything at first, then the news
 
 
@@ -83,7 +94,7 @@ def wave_input(*, wave: str, instance_ids: list[str] | None, dry_run: bool, forc
     if force:
         raw["force"] = True
     try:
-        steps.validate_wave_input(raw)
+        validate_wave_input(raw)
     except InvalidInputError as exc:
         name, _, index = exc.field.partition("[")
         flag = FLAG_OF_INPUT_FIELD.get(name, name)

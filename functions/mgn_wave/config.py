@@ -7,15 +7,19 @@ falls back to a silent default.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from mgn_wave.agent_install import DnsMode
 from mgn_wave.errors import ConfigurationError
-from mgn_wave.models.network import PrivatePathTarget
-from mgn_wave.models.replication import ReplicationPolicy
-from mgn_wave.models.server import InstallSettings
-from mgn_wave.models.validation import first_error
+
+if TYPE_CHECKING:
+    from mgn_wave.models.network import PrivatePathTarget
+    from mgn_wave.models.replication import ReplicationPolicy
+    from mgn_wave.models.server import InstallSettings
+
+# Every handler imports this module, most read only a name or two: the models a getter returns
+# are imported inside that getter, so a handler's cold start pays only for the ones it uses.
 
 # environment variable -> (stack parameter it comes from, PrivatePathTarget field)
 _PRIVATE_PATH_VARIABLES = {
@@ -39,6 +43,9 @@ def _require(name: str) -> str:
 
 def private_path_from_env() -> PrivatePathTarget:
     """The staging network and source ranges this stack was deployed for."""
+    from mgn_wave.models.network import PrivatePathTarget  # noqa: PLC0415 (see the note at the top)
+    from mgn_wave.models.validation import first_error  # noqa: PLC0415 (see the note at the top)
+
     values: dict[str, object] = {}
     for variable, (_, field) in _PRIVATE_PATH_VARIABLES.items():
         raw = _require(variable)
@@ -74,6 +81,8 @@ def _staging_area_tags(raw: str | None) -> dict[str, str]:
 
 def replication_policy_from_env(target: PrivatePathTarget) -> ReplicationPolicy:
     """Private-path values from the target, and the operator's optional tuning."""
+    from mgn_wave.models.replication import ReplicationPolicy  # noqa: PLC0415 (see the note at the top)
+
     bandwidth = _optional("BANDWIDTH_THROTTLING_MBPS")
     encryption = _optional("EBS_ENCRYPTION")
     key_arn = _optional("EBS_ENCRYPTION_KEY_ARN")
@@ -127,6 +136,9 @@ def idempotency_table_from_env() -> str:
 
 
 def install_settings_from_env() -> InstallSettings:
+    from mgn_wave.agent_install import DnsMode  # noqa: PLC0415 (see the note at the top)
+    from mgn_wave.models.server import InstallSettings  # noqa: PLC0415 (see the note at the top)
+
     mode = _require("DNS_MODE")
     if mode not in {m.value for m in DnsMode}:
         raise ConfigurationError(

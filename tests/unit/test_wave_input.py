@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mgn_wave.errors import InvalidInputError
-from mgn_wave.steps import validate_wave_input
+from mgn_wave.models.wave import validate_wave_input
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 

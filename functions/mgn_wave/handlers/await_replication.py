@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mgn_wave import config, steps
+from mgn_wave import config
 from mgn_wave.adapters.clients import dynamodb_client, mgn_client, sfn_client
 from mgn_wave.adapters.mgn import MgnAdapter
 from mgn_wave.adapters.tokens import CallbackAdapter, TaskTokenStore
 from mgn_wave.models.mgn import SOURCE_SERVER_ID_PATTERN
 from mgn_wave.models.validation import parse_model
 from mgn_wave.observability import logger, tracer
+from mgn_wave.steps.replication import start_waiting
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -34,7 +35,7 @@ class AwaitRequest(BaseModel):
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = parse_model(AwaitRequest, event)
     region = config.region_from_env()
-    verdict = steps.start_waiting(
+    verdict = start_waiting(
         source_server_id=request.source_server_id,
         execution=request.execution,
         task_token=request.task_token,

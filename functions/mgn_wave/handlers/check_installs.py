@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mgn_wave import config, steps
+from mgn_wave import config
 from mgn_wave.adapters.clients import ssm_client
 from mgn_wave.adapters.ssm import SsmAdapter
 from mgn_wave.handlers._store import wave_store
@@ -14,6 +14,7 @@ from mgn_wave.models.server import InstallCommand
 from mgn_wave.models.validation import parse_model
 from mgn_wave.models.wave import WaveInput
 from mgn_wave.observability import logger, tracer
+from mgn_wave.steps.install import check_installs_into
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -31,7 +32,7 @@ class CheckRequest(BaseModel):
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = parse_model(CheckRequest, event)
-    checked = steps.check_installs_into(
+    checked = check_installs_into(
         request.input.wave,
         request.execution_name,
         list(request.commands),

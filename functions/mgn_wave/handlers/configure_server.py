@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mgn_wave import config, steps
+from mgn_wave import config
 from mgn_wave.adapters.clients import mgn_client
 from mgn_wave.adapters.mgn import MgnAdapter
+from mgn_wave.models.wave import validate_wave_input
 from mgn_wave.observability import logger, tracer
+from mgn_wave.steps.settings import configure_server
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -16,10 +18,10 @@ if TYPE_CHECKING:
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    wave_input = steps.validate_wave_input(event.get("input"))
+    wave_input = validate_wave_input(event.get("input"))
     source_server_id = str(event.get("sourceServerId", ""))
     target = config.private_path_from_env()
-    drift = steps.configure_server(
+    drift = configure_server(
         source_server_id,
         config.replication_policy_from_env(target),
         MgnAdapter(mgn_client(target.region)),

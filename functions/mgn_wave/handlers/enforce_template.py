@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mgn_wave import config, steps
+from mgn_wave import config
 from mgn_wave.adapters.clients import ec2_client, mgn_client
 from mgn_wave.adapters.ec2 import Ec2Adapter
 from mgn_wave.adapters.mgn import MgnAdapter
+from mgn_wave.models.wave import validate_wave_input
 from mgn_wave.observability import logger, tracer
+from mgn_wave.steps.settings import enforce_replication_settings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -18,9 +20,9 @@ if TYPE_CHECKING:
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    wave_input = steps.validate_wave_input(event.get("input"))
+    wave_input = validate_wave_input(event.get("input"))
     target = config.private_path_from_env()
-    report = steps.enforce_replication_settings(
+    report = enforce_replication_settings(
         wave_input=wave_input,
         policy=config.replication_policy_from_env(target),
         target=target,

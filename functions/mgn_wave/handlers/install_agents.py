@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from pydantic import BaseModel, ConfigDict, Field
 
-from mgn_wave import config, steps
+from mgn_wave import config
 from mgn_wave.adapters.clients import dynamodb_client, ec2_client, mgn_client, ssm_client, sts_client
 from mgn_wave.adapters.ec2 import Ec2Adapter
 from mgn_wave.adapters.mgn import MgnAdapter
@@ -26,6 +26,8 @@ from mgn_wave.models.server import ManagedNode
 from mgn_wave.models.validation import parse_model
 from mgn_wave.models.wave import WaveInput
 from mgn_wave.observability import logger, tracer
+from mgn_wave.steps.install import install_agents
+from mgn_wave.steps.wave import result_expiry
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -48,7 +50,7 @@ def _launch(request: InstallRequest) -> dict[str, Any]:
     region = target.region
     store = wave_store()
     nodes = [ManagedNode.model_validate(item) for item in store.get_list(request.servers_key)]
-    launch = steps.install_agents(
+    launch = install_agents(
         wave_input=request.input,
         execution_name=request.execution_name,
         nodes=nodes,
@@ -60,7 +62,7 @@ def _launch(request: InstallRequest) -> dict[str, Any]:
         sts=StsAdapter(sts_client(region)),
     )
     # The servers that need no install are results now; only the commands stay in the state.
-    store.record(request.execution_name, launch.results, steps.result_expiry())
+    store.record(request.execution_name, launch.results, result_expiry())
     return {
         "commands": [c.model_dump(mode="json", by_alias=True) for c in launch.commands],
         "notInstalled": len(launch.results),

@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mgn_wave import config, steps
+from mgn_wave import config
 from mgn_wave.adapters.clients import mgn_client
 from mgn_wave.adapters.mgn import MgnAdapter
 from mgn_wave.models.mgn import SOURCE_SERVER_ID_PATTERN
 from mgn_wave.models.validation import parse_model
 from mgn_wave.observability import logger, tracer
+from mgn_wave.steps.replication import replication_verdict
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -29,7 +30,7 @@ class PollRequest(BaseModel):
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = parse_model(PollRequest, event)
-    verdict = steps.replication_verdict(
+    verdict = replication_verdict(
         request.source_server_id, MgnAdapter(mgn_client(config.region_from_env())), deadline=request.deadline
     )
     logger.info(

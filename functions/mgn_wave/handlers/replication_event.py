@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from mgn_wave import config, steps
+from mgn_wave import config
 from mgn_wave.adapters.clients import dynamodb_client, mgn_client, sfn_client
 from mgn_wave.adapters.mgn import MgnAdapter
 from mgn_wave.adapters.tokens import CallbackAdapter, TaskTokenStore
 from mgn_wave.observability import logger, tracer
+from mgn_wave.steps.replication import on_mgn_event
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -36,7 +37,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     callbacks = CallbackAdapter(sfn_client(region))
     completed = 0
     for source_server_id in source_servers_of(event):
-        completed += steps.on_mgn_event(source_server_id, mgn=mgn, tokens=tokens, callbacks=callbacks)
+        completed += on_mgn_event(source_server_id, mgn=mgn, tokens=tokens, callbacks=callbacks)
     logger.info(
         "mgn event handled",
         extra={

@@ -6,13 +6,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mgn_wave import config, steps
+from mgn_wave import config
 from mgn_wave.adapters.clients import ssm_client
 from mgn_wave.adapters.ssm import SsmAdapter
 from mgn_wave.handlers._store import wave_store
 from mgn_wave.models.validation import parse_model
 from mgn_wave.models.wave import WaveInput
 from mgn_wave.observability import logger, tracer
+from mgn_wave.steps.wave import resolve_wave
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -31,7 +32,7 @@ class ResolveRequest(BaseModel):
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = parse_model(ResolveRequest, event)
-    servers = steps.resolve_wave(
+    servers = resolve_wave(
         request.input,
         request.execution_name,
         wave_tag_key=config.wave_tag_key_from_env(),

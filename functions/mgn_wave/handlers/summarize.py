@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, Field
 
-from mgn_wave import steps, timeutil
+from mgn_wave import timeutil
 from mgn_wave.handlers._store import wave_store
 from mgn_wave.models.findings import Finding
 from mgn_wave.models.replication import EnforcementReport
@@ -16,6 +16,7 @@ from mgn_wave.models.validation import parse_model
 from mgn_wave.models.wave import WaveInput
 from mgn_wave.observability import logger, metrics, tracer
 from mgn_wave.report import WaveReport
+from mgn_wave.steps.report import summarize, unaccounted, write_report
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -41,8 +42,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     store = wave_store()
     results = store.results(request.execution_name)
     expected = [str(server["instanceId"]) for server in store.get_list(request.servers_key)]
-    results += steps.unaccounted(expected, results)
-    summary = steps.summarize(request.input.wave, [[r.model_dump(mode="json", by_alias=True) for r in results]])
+    results += unaccounted(expected, results)
+    summary = summarize(request.input.wave, [[r.model_dump(mode="json", by_alias=True) for r in results]])
     report = WaveReport(
         execution=request.execution_name,
         generated_at=timeutil.iso(timeutil.utcnow()),
@@ -51,7 +52,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         replication_settings=request.replication_settings,
         summary=summary,
     )
-    location = steps.write_report(report, store)
+    location = write_report(report, store)
     # Per wave, for the dashboard: how many servers ended in each status.
     metrics.add_dimension(name="Wave", value=summary.wave)
     for status, metric in METRIC_OF_STATUS.items():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mgn_wave import steps
+from mgn_wave.models.wave import validate_wave_input
 from mgn_wave.observability import logger, tracer
 
 if TYPE_CHECKING:
@@ -14,6 +14,6 @@ if TYPE_CHECKING:
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    wave_input = steps.validate_wave_input(event)
+    wave_input = validate_wave_input(event)
     logger.info("wave input accepted", extra={"wave": wave_input.wave})
     return wave_input.model_dump(mode="json", by_alias=True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+from mgn_wave.models.validation import parse_model
 
 # A wave name becomes part of tag values, execution names and S3 keys: keep it to a safe set.
 WAVE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$"
@@ -27,3 +29,8 @@ class WaveInput(BaseModel):
     )
     dry_run: StrictBool = Field(default=False, alias="dryRun")
     force: StrictBool = False
+
+
+def validate_wave_input(execution_input: Any) -> WaveInput:
+    """The execution input, or InvalidInputError naming the field and the allowed form."""
+    return parse_model(WaveInput, execution_input)

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from mgn_wave import steps
 from mgn_wave.adapters.ec2 import Ec2Adapter
 from mgn_wave.adapters.mgn import MgnAdapter
 from mgn_wave.models.replication import ReplicationPolicy
 from mgn_wave.models.wave import WaveInput
+from mgn_wave.steps.settings import enforce_replication_settings
 from mgn_wave_emu.harness import EmulatedAws
 from mgn_wave_emu.scenario import MgnSpec, load_scenario
 
@@ -76,7 +76,7 @@ class EnforcementWorld:
         policy: ReplicationPolicy | None = None,
         instance_ids: tuple[str, ...] | None = None,
     ) -> EnforcementReport:
-        return steps.enforce_replication_settings(
+        return enforce_replication_settings(
             wave_input=WaveInput(wave=wave, dry_run=dry_run, instance_ids=instance_ids),
             policy=policy or self.policy,
             target=self.target,

@@ -1,0 +1,165 @@
+"""Installing the agent: probe-then-install through Run Command, then each node's verdict."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mgn_wave import timeutil
+from mgn_wave.adapters.ssm import TERMINAL_INVOCATION_STATUSES, chunks
+from mgn_wave.agent_install import (
+    DnsMode,
+    actively_replicating,
+    install_outcome,
+    installer_settings,
+    known_to_mgn,
+    over_quota,
+    private_endpoints,
+    skipped_as_registered,
+)
+from mgn_wave.install.parameters import STEP_NAME_BY_PLATFORM, parse_install_parameters
+from mgn_wave.models.server import (
+    InstallCommand,
+    InstalledServer,
+    InstallLaunch,
+    InstallProgress,
+    InstallsChecked,
+    InstallSettings,
+    ManagedNode,
+    ServerResult,
+    ServerStatus,
+    Stage,
+)
+from mgn_wave.models.verdict import Outcome
+from mgn_wave.replication.classifier import classify
+from mgn_wave.steps.wave import result_expiry, wave_key
+
+if TYPE_CHECKING:
+    from mgn_wave.adapters.ec2 import Ec2Adapter
+    from mgn_wave.adapters.mgn import MgnAdapter
+    from mgn_wave.adapters.ssm import SsmAdapter
+    from mgn_wave.adapters.sts import StsAdapter
+    from mgn_wave.adapters.wave_store import WaveStore
+    from mgn_wave.models.network import PrivatePathTarget
+    from mgn_wave.models.wave import WaveInput
+
+
+def install_agents(
+    *,
+    wave_input: WaveInput,
+    execution_name: str,
+    nodes: list[ManagedNode],
+    settings: InstallSettings,
+    target: PrivatePathTarget,
+    ec2: Ec2Adapter,
+    mgn: MgnAdapter,
+    ssm: SsmAdapter,
+    sts: StsAdapter,
+) -> InstallLaunch:
+    """Probe-then-install on every node that needs it: one SendCommand per 50 nodes, with 15-minute
+    credentials that go into the command only. A retry finds the commands its first run sent
+    (by their comment) and never sends a second one."""
+    registered = mgn.describe_source_servers()
+    known = known_to_mgn(registered)
+    results: list[ServerResult] = []
+    to_install: dict[str, list[str]] = {}  # platform → instance IDs
+    for node in nodes:
+        server = known.get(node.instance_id)
+        verdict = classify(server, now=timeutil.utcnow()) if server else None
+        if server and verdict and verdict.outcome is not Outcome.FAILED and not wave_input.force:
+            results.append(skipped_as_registered(node.instance_id, server, verdict.phase))
+        elif wave_input.dry_run:
+            results.append(
+                ServerResult(
+                    instance_id=node.instance_id,
+                    status=ServerStatus.SKIPPED,
+                    stage=Stage.INSTALL,
+                    reason="dry run: the agent would be installed here",
+                )
+            )
+        else:
+            to_install.setdefault(node.platform, []).append(node.instance_id)
+    # Cap the wave at MGN's quota of actively replicating servers: the first ones in name order
+    # are installed, the rest are skipped with the reason (installing them would fail in MGN).
+    active = actively_replicating(registered)
+    headroom = max(settings.active_replication_quota - active, 0)
+    ordered = sorted((platform, instance_id) for platform, ids in to_install.items() for instance_id in ids)
+    for platform, instance_id in ordered[headroom:]:
+        to_install[platform].remove(instance_id)
+        results.append(over_quota(instance_id, active, settings.active_replication_quota))
+    to_install = {platform: ids for platform, ids in to_install.items() if ids}
+    if not to_install:
+        return InstallLaunch(commands=(), results=tuple(results))
+
+    snapshot = ec2.collect_network_snapshot(target)
+    endpoint_enis = [eni for e in snapshot.endpoints for eni in e.network_interface_ids]
+    endpoints = private_endpoints(snapshot, target, ec2.private_addresses(endpoint_enis))
+    credentials = sts.install_credentials(settings.install_role_arn, f"mgn-wave-{wave_input.wave}")
+    access_key_id, secret_access_key, session_token = credentials.reveal()
+    parameters = parse_install_parameters(
+        {
+            "mode": "install",
+            "region": target.region,
+            "s3_endpoint": endpoints.s3_dns_name,
+            "user_provided_id": "",  # each node uses its own managed-node ID (one command serves 50 nodes)
+            "wave_tags": {settings.wave_tag_key: wave_input.wave},
+            "expected_cidrs": list(endpoints.endpoint_cidrs),
+            "min_free_disk_mib": settings.min_free_disk_mib,
+            "access_key_id": access_key_id,
+            "secret_access_key": secret_access_key,
+            "session_token": session_token,
+            **installer_settings(DnsMode(settings.dns_mode), endpoints),
+        }
+    )
+    commands = []
+    batches = [(platform, batch) for platform, ids in sorted(to_install.items()) for batch in chunks(ids)]
+    for number, (platform, batch) in enumerate(batches, start=1):
+        # ≤100 characters; unique per execution and batch: how a retry recognises its own sends
+        comment = f"mgn-wave install {execution_name[-60:]} #{number}"
+        already = ssm.commands_with_comment(comment)
+        command_id = (
+            str(already[0]["CommandId"])
+            if already
+            else ssm.send_command(
+                document_name=settings.document_name,
+                instance_ids=batch,
+                parameters=parameters.to_document_parameters(),
+                comment=comment,
+            )
+        )
+        commands.append(InstallCommand(command_id=command_id, platform=platform, instance_ids=tuple(batch)))
+    return InstallLaunch(commands=tuple(commands), results=tuple(results))
+
+
+def check_installs(commands: list[InstallCommand], ssm: SsmAdapter) -> InstallProgress:
+    """Pending while any node's invocation is unfinished; then each node's verdict."""
+    statuses = {command.command_id: ssm.invocation_statuses(command.command_id) for command in commands}
+    for command in commands:
+        seen = statuses[command.command_id]
+        # A node's invocation may not be listed yet right after the send (eventual consistency).
+        if any(seen.get(i) not in TERMINAL_INVOCATION_STATUSES for i in command.instance_ids):
+            return InstallProgress(pending=True)
+    installed: list[InstalledServer] = []
+    results: list[ServerResult] = []
+    for command in commands:
+        for instance_id in command.instance_ids:
+            invocation = ssm.invocation(command.command_id, instance_id, STEP_NAME_BY_PLATFORM[command.platform])
+            outcome = install_outcome(instance_id, statuses[command.command_id][instance_id], invocation)
+            if isinstance(outcome, InstalledServer):
+                installed.append(outcome)
+            else:
+                results.append(outcome)
+    return InstallProgress(pending=False, installed=tuple(installed), results=tuple(results))
+
+
+def check_installs_into(
+    wave: str, execution_name: str, commands: list[InstallCommand], ssm: SsmAdapter, store: WaveStore
+) -> InstallsChecked:
+    """CheckInstalls for a wave of any size: failures into the results table, the registered
+    servers into the wave bucket for the per-server map to read."""
+    progress = check_installs(commands, ssm)
+    if progress.pending:
+        return InstallsChecked(pending=True)
+    store.record(execution_name, progress.results, result_expiry())
+    key = wave_key(wave, execution_name, "installed.json")
+    store.put_list(key, [server.model_dump(mode="json", by_alias=True) for server in progress.installed])
+    return InstallsChecked(pending=False, installed_key=key, installed_count=len(progress.installed))
