@@ -7,10 +7,13 @@ STAMP := $(VENV)/.installed
 # sam build needs the Lambda runtime's Python (3.12) on PATH; pyenv keeps it off PATH by default.
 PY312_PREFIX := $(shell pyenv prefix 3.12 2>/dev/null || dirname $$(dirname $$(command -v python3.12 2>/dev/null)) 2>/dev/null)
 SAM_VENV := .venv-sam
+# checkov pins boto3 1.35, which conflicts with ours: it lives in its own venv, every package pinned.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_REQUIREMENTS := tests/audit/checkov-requirements.txt
 
 NODE_STAMP := node_modules/.installed
 
-.PHONY: demo test lint typecheck template-lint unit integration e2e build runtime-check bench clean audit
+.PHONY: demo test lint typecheck template-lint checkov unit integration e2e build runtime-check bench clean audit
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +24,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/mgn-wave demo
 
-test: $(STAMP) lint typecheck template-lint
+test: $(STAMP) lint typecheck template-lint checkov
 	$(BIN)/pytest -q
 
 # Least privilege measured per role, faults, secrets (tests/audit; the figures print to the terminal).
@@ -44,6 +47,21 @@ template-lint: $(STAMP) $(NODE_STAMP)
 	$(BIN)/cfn-lint template.yaml
 	for definition in statemachine/*.asl.json; do node_modules/.bin/asl-validator --json-path "$$definition" || exit 1; done
 
+$(CHECKOV_VENV)/.installed: $(CHECKOV_REQUIREMENTS)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet -r $(CHECKOV_REQUIREMENTS)
+	touch $@
+
+# Every failed check is fixed or skipped in the resource's Metadata with its reason, so any failure
+# fails the build. No network: --skip-download (Prisma Cloud) and no PyPI update check. A template
+# checkov cannot read would scan 0 checks and pass, hence the check on the summary line.
+checkov: $(CHECKOV_VENV)/.installed
+	set -o pipefail; CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation \
+		--skip-download --quiet --compact | tee $(CHECKOV_VENV)/last-scan.txt
+	@grep -Eq '^Passed checks: [1-9][0-9]*, Failed checks: 0, Skipped checks: [0-9]+$$' $(CHECKOV_VENV)/last-scan.txt \
+		|| { echo "checkov: no clean summary line in the scan above"; exit 1; }
+
 # The Lambda code must import and pass its unit tests on the runtime's Python too.
 runtime-check:
 	@test -n "$(PY312_PREFIX)" || { echo "python 3.12 not found (pyenv install 3.12 or put python3.12 on PATH)"; exit 1; }
@@ -65,4 +83,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .venv-312 .aws-sam .pytest_cache .mypy_cache .ruff_cache demo-output node_modules
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .venv-312 .aws-sam .pytest_cache .mypy_cache .ruff_cache demo-output node_modules
