@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
@@ -15,13 +16,14 @@ from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.live import Live
 from rich.markdown import Markdown
+from rich.markup import escape
 from rich.text import Text
 
 from mgn_wave.adapters.clients import CLIENT_CONFIG
 from mgn_wave.adapters.ec2 import Ec2Adapter
 from mgn_wave.adapters.mgn import MgnAdapter
 from mgn_wave.errors import InvalidInputError, MgnWaveError
-from mgn_wave.models.network import PrivatePathTarget
+from mgn_wave.models.network import REGION_PATTERN, PrivatePathTarget
 from mgn_wave.models.replication import ReplicationPolicy
 from mgn_wave.models.validation import first_error, parse_model
 from mgn_wave.models.wave import WaveInput
@@ -90,11 +92,28 @@ FLAG_OF_FIELD = {
     "bandwidth_throttling_mbps": "--bandwidth-mbps",
     "wave": "--wave",
 }
+# Flags the models do not check, held to their stack parameters' AllowedPattern (template.yaml);
+# --region to the models' form, in ASCII digits (`\d` alone would take any script's digits).
+FORM_OF_FLAG = {
+    "--region": (re.compile(REGION_PATTERN.pattern, re.ASCII), "an AWS Region code like 'us-east-1'"),
+    "--template-id": (re.compile(r"rct-[0-9a-zA-Z]{17}"), "'rct-' followed by 17 letters or digits"),
+    "--instance-type": (re.compile(r"[a-z0-9]+\.[a-z0-9]+"), "an EC2 instance type like 't3.small'"),
+    "--wave-tag-key": (re.compile(r"[A-Za-z0-9 _.:/+@-]{1,128}"), "1..128 of A-Z a-z 0-9 space _ . : / + @ -"),
+}
 
 
 def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/bold red] {message}")
+    # The message quotes what the operator typed: markup in it is text, never a style (or a crash).
+    err_console.print(f"[bold red]error:[/bold red] {escape(message)}")
     return typer.Exit(EXIT_ERROR)
+
+
+def _checked(flag: str, value: str | None) -> str | None:
+    """A value given for `flag` (None: not given), refused unless it has the flag's form."""
+    pattern, form = FORM_OF_FLAG[flag]
+    if value is not None and not pattern.fullmatch(value):
+        raise _fail(f"{flag}: {value!r} is not {form}")
+    return value
 
 
 def _target(
@@ -104,7 +123,9 @@ def _target(
     replication_sgs: list[str],
     source_cidrs: list[str],
 ) -> PrivatePathTarget:
-    resolved_region = region or os.environ.get("AWS_REGION") or boto3.session.Session().region_name
+    resolved_region = (
+        _checked("--region", region) or os.environ.get("AWS_REGION") or boto3.session.Session().region_name
+    )
     if not resolved_region:
         raise _fail("--region: no Region given and none configured (set --region or AWS_REGION)")
     fields = {
@@ -181,6 +202,12 @@ def template(
 
     The same code the EnforceTemplate Lambda runs. Exit 0 on success, 1 on error or refusal."""
     target = _target(region, staging_vpc, staging_subnet, replication_sg, source_cidr)
+    for flag, value in (
+        ("--template-id", template_id),
+        ("--instance-type", instance_type),
+        ("--wave-tag-key", wave_tag_key),
+    ):
+        _checked(flag, value)
     policy = _validated(
         ReplicationPolicy,
         {
@@ -382,6 +409,8 @@ def start(
 
     Exit 0: started (with --follow: SUCCEEDED), 2: FAILED / TIMED_OUT / ABORTED, 1: error."""
     execution_input = _wave_input(wave, instance_id, dry_run=dry_run, force=force)
+    _checked("--region", region)
+    _checked("--wave-tag-key", wave_tag_key)
     machine = _state_machine(stack_name, state_machine_arn, region)
     name = waves.execution_name(wave, now=datetime.now(UTC))
     with _aws_errors():
@@ -417,7 +446,7 @@ def status(
     """An execution's status and state; once it ended, every server's verdict and the totals.
 
     Exit 0: running or SUCCEEDED, 2: FAILED / TIMED_OUT / ABORTED, 1: error."""
-    arn = _execution(execution_arn, stack_name, state_machine_arn, wave, region)
+    arn = _execution(execution_arn, stack_name, state_machine_arn, wave, _checked("--region", region))
     with _aws_errors():
         sfn = _sfn(arn)
         execution = waves.describe_execution(sfn, arn)
@@ -442,7 +471,7 @@ def report(
     """Print a wave's report from the wave bucket: Markdown (its source when piped), --json: the JSON.
 
     Exit 0: printed, 2: no report (still running, or it ended before its report was written), 1: error."""
-    arn = _execution(execution_arn, stack_name, state_machine_arn, wave, region)
+    arn = _execution(execution_arn, stack_name, state_machine_arn, wave, _checked("--region", region))
     with _aws_errors():
         execution = waves.describe_execution(_sfn(arn), arn)
         location = execution.report
