@@ -95,6 +95,11 @@ class VirtualClock:
                 self._touch()
             return event.is_set()
 
+    def touch(self) -> None:
+        """Work in progress (a state transition): the driver waits for quiet again before a jump."""
+        with self._condition:
+            self._touch()
+
     def wake(self) -> None:
         """Something a sleeper waits on happened (an event was set): let it re-check now."""
         with self._condition:

@@ -23,6 +23,7 @@ from moto.stepfunctions.parser.asl.eval.callback import callback
 
 from mgn_wave import timeutil
 from mgn_wave_emu.clock import ClockDriver, VirtualClock, VirtualEvent
+from mgn_wave_emu.engine_caches import engine_caches
 from mgn_wave_emu.fleet import Fleet
 from mgn_wave_emu.hooks import CallRecorder, FaultPlan, ServiceEmulator, router
 from mgn_wave_emu.lambda_router import LambdaRouter
@@ -128,7 +129,7 @@ class EmulatedAws:
 
         def counting_eval_body(state: CommonStateField, env: Any) -> None:
             entries[state.name] += 1
-            clock.wake()  # a state transition is work in progress: the clock driver must not jump now
+            clock.touch()  # a state transition is work in progress: the clock driver must not jump now
             original_eval_body(state, env)
 
         def wait_in_virtual_time(_self: WaitFunction, env: Any, wait_seconds: int) -> None:
@@ -149,6 +150,7 @@ class EmulatedAws:
             mock.patch.object(timeutil, "utcnow", clock.now),
             # No X-Ray daemon here: the emulated functions run with tracing off.
             mock.patch.dict("os.environ", {"AWS_DEFAULT_REGION": self.region, "POWERTOOLS_TRACE_DISABLED": "1"}),
+            *engine_caches(),
         ]
         for patch in self._patches:
             patch.start()
@@ -190,6 +192,8 @@ class EmulatedAws:
 
     def inject_faults(self, plan: FaultPlan | None) -> None:
         """Answer a seeded fraction of the functions' and the state machine's calls with faults."""
+        if plan is not None:
+            plan.hold_clock = self.clock.busy  # a delayed call is work in progress, not idleness
         router.fault_plan = plan
 
     def client(self, service: str) -> Any:

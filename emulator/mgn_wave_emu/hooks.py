@@ -8,7 +8,8 @@ Because every request passes here, the router also keeps the two audit instrumen
 - a `CallRecorder`: which principal (the Lambda function running, the state machine's own
   integrations, or the test driver) made which call, so tests can measure least privilege;
 - a `FaultPlan`: a seeded fraction of each service's calls answered with that service's throttling
-  error or a 5xx before any emulator or moto sees them.
+  error or a 5xx before any emulator or moto sees them, or answered late; and a function's
+  invocation killed right after a given call of it succeeded (a Lambda crash).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import contextvars
 import json
 import random
 import threading
+import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol
@@ -29,6 +32,9 @@ from botocore.handlers import BUILTIN_HANDLERS
 from moto.core.botocore_stubber import MockRawResponse
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from contextlib import AbstractContextManager
+
     from botocore.awsrequest import AWSPreparedRequest
     from botocore.model import ServiceModel
 
@@ -225,21 +231,49 @@ def error_response(service_id: str, code: str, status: int, url: str) -> AWSResp
     return AWSResponse(url, status, headers, MockRawResponse(body))
 
 
+class LambdaRuntimeExit(BaseException):
+    """The function's process died (a crash, an OOM kill): raised into the handler right after the
+    call the fault plan names, and turned by the Lambda router into the runtime's function error.
+    A BaseException so that nothing in the handler (`except Exception`, Powertools' idempotency
+    clean-up) sees it: a dead process runs no except clause."""
+
+    def __init__(self, call: RecordedCall) -> None:
+        super().__init__(f"{call.principal} died right after {call.action}")
+        self.call = call
+
+
 @dataclass
 class FaultPlan:
-    """Per service ID (`mgn`, `ec2`, `sfn`, ...), the fraction of calls answered with the service's
-    throttling error and the fraction answered with a 5xx. Deterministic for a seed and an order of
-    calls. Only the audited principals' calls are faulted (functions and the state machine), never
-    the driver's, so a test's own setup and assertions see a healthy AWS."""
+    """Faults for the audited principals (functions and the state machine), never the driver, so a
+    test's own setup and assertions see a healthy AWS. Deterministic for a seed and an order of calls.
+
+    - `throttle`, `server_errors`: per service ID (`mgn`, `ec2`, `sfn`, ...), the fraction of calls
+      answered with the service's throttling error, and with a 5xx;
+    - `slow`: per service ID, the fraction of calls answered `slow_seconds` late (real seconds, a
+      uniform draw in the range; the virtual clock holds still meanwhile: on AWS such a delay is
+      nothing next to a wave's minutes, here it shuffles the threads' interleaving);
+    - `crash_after`: per IAM action (`ssm:SendCommand`), how many times a function's call of it
+      kills the function's invocation right after the call *succeeded* (the service did the work;
+      the function never sees the answer), as the runtime reports a crashed process."""
 
     throttle: dict[str, float] = field(default_factory=dict)
     server_errors: dict[str, float] = field(default_factory=dict)
+    slow: dict[str, float] = field(default_factory=dict)
+    slow_seconds: tuple[float, float] = (0.02, 0.05)
+    crash_after: dict[str, int] = field(default_factory=dict)
     seed: int = 0
-    injected: list[RecordedCall] = field(default_factory=list)
+    injected: list[RecordedCall] = field(default_factory=list)  # answered with an error
+    delayed: list[RecordedCall] = field(default_factory=list)  # answered late
+    crashed: list[RecordedCall] = field(default_factory=list)  # the calls right after which a function died
+    # Holds the virtual clock still while a call is delayed (EmulatedAws.inject_faults sets it).
+    hold_clock: Callable[[], AbstractContextManager[object]] = nullcontext
 
     def __post_init__(self) -> None:
         self._random = random.Random(self.seed)
+        # Its own stream: adding slowness to a plan keeps the errors it draws.
+        self._slow_random = random.Random(f"{self.seed}/slow")
         self._lock = threading.Lock()
+        self._crashes_left = dict(self.crash_after)
 
     def decide(self, service_id: str) -> tuple[str, int] | None:
         throttle = self.throttle.get(service_id, 0.0)
@@ -253,6 +287,25 @@ class FaultPlan:
         if draw < throttle + errors:
             return server_error(service_id)
         return None
+
+    def delay(self, service_id: str) -> float:
+        """Real seconds to hold this call back (0: none)."""
+        fraction = self.slow.get(service_id, 0.0)
+        if not fraction:
+            return 0.0
+        with self._lock:
+            if self._slow_random.random() >= fraction:
+                return 0.0
+            return self._slow_random.uniform(*self.slow_seconds)
+
+    def crash_due(self, action: str) -> bool:
+        """Whether a function dies right after this successful call (counts the crash)."""
+        with self._lock:
+            left = self._crashes_left.get(action, 0)
+            if left <= 0:
+                return False
+            self._crashes_left[action] = left - 1
+            return True
 
 
 class _Router:
@@ -277,10 +330,15 @@ class _Router:
         # event_name is "before-send.<service-id>.<OperationName>"
         _event, service_id, operation_name = event_name.split(".", 2)
         principal = _principal(request)
-        plan = self.fault_plan
-        fault = plan.decide(service_id) if plan is not None and principal != DRIVER else None
+        plan = self.fault_plan if principal != DRIVER else None
+        fault = plan.decide(service_id) if plan is not None else None
         call = RecordedCall(principal, service_id, operation_name, _body(request), fault[0] if fault else None)
         self.recorder.record(call)
+        delay = plan.delay(service_id) if plan is not None else 0.0
+        if delay and plan is not None:
+            plan.delayed.append(call)
+            with plan.hold_clock():
+                time.sleep(delay)
         if fault is not None and plan is not None:
             plan.injected.append(call)
             answer = error_response(service_id, *fault, url=request.url)
@@ -302,8 +360,25 @@ class _Router:
             request.url = ANSWERED_URL
         return response
 
+    def after_call(self, http_response: AWSResponse, event_name: str, **_kwargs: Any) -> None:
+        """After the SDK's last attempt of a call: a function the fault plan says dies right after
+        this call, when the call succeeded, dies here (before it reads the answer)."""
+        plan = self.fault_plan
+        function = current_function.get()
+        if plan is None or function is None or function == _EMULATED_SERVICE or not plan.crash_after:
+            return
+        if http_response.status_code >= 300:
+            return
+        _event, service_id, operation_name = event_name.split(".", 2)
+        call = RecordedCall(function, service_id, operation_name, b"")
+        if plan.crash_due(call.action):
+            plan.crashed.append(call)
+            raise LambdaRuntimeExit(call)
+
 
 router = _Router()
 
 if not any(entry[1] is router for entry in BUILTIN_HANDLERS):
     BUILTIN_HANDLERS.insert(0, ("before-send", router))
+if not any(getattr(entry[1], "__self__", None) is router for entry in BUILTIN_HANDLERS):
+    BUILTIN_HANDLERS.append(("after-call", router.after_call))

@@ -2,20 +2,29 @@
 
 A handler's exception becomes a Lambda *function error* (`X-Amz-Function-Error: Unhandled`,
 payload `{errorType, errorMessage, stackTrace}`), exactly what the Python runtime returns, so the
-state machine's `Retry`/`Catch` match on our exception class names as they do on AWS.
+state machine's `Retry`/`Catch` match on our exception class names as they do on AWS. A crashed
+process (the fault plan's `crash_after`) is the function error the Lambda service reports for it,
+`Runtime.ExitError`, with no stack trace: no except clause of the handler ran.
+
+The runtime's clock is the virtual one: the context's remaining time counts down to the
+invocation's deadline (start + the function's timeout), and Powertools' idempotency reads the
+virtual time too (its in-progress records expire at that deadline, as on AWS).
 """
 
 from __future__ import annotations
 
+import datetime as _datetime
 import importlib
 import io
 import json
 import logging
 import os
+import sys
 import threading
 import traceback
+import types
 import uuid
-from contextlib import redirect_stderr, redirect_stdout
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from unittest import mock
@@ -25,10 +34,10 @@ from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 from moto.core.botocore_stubber import MockRawResponse
 
-from mgn_wave_emu.hooks import current_function
+from mgn_wave_emu.hooks import LambdaRuntimeExit, current_function
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from botocore.awsrequest import AWSPreparedRequest
 
@@ -48,9 +57,14 @@ class LambdaContext:
     function_version: str = "$LATEST"
     log_group_name: str = ""
     log_stream_name: str = "emulated"
+    # The runtime's clock and the invocation's deadline (None: the whole timeout always remains).
+    now: Callable[[], _datetime.datetime] | None = None
+    deadline: _datetime.datetime | None = None
 
     def get_remaining_time_in_millis(self) -> int:
-        return self.timeout_seconds * 1000
+        if self.now is None or self.deadline is None:
+            return self.timeout_seconds * 1000
+        return max(int((self.deadline - self.now()).total_seconds() * 1000), 0)
 
 
 _EXECUTED = {"X-Amz-Executed-Version": "$LATEST"}
@@ -71,6 +85,31 @@ class Invocation:
     event: Any
     error_type: str | None
     result: Any = None
+    started: _datetime.datetime | None = None  # on the virtual clock
+
+
+# Powertools modules that read the wall clock (`dt.datetime.now()`) to stamp and expire records.
+_POWERTOOLS_CLOCK_MODULES = (
+    "aws_lambda_powertools.utilities.idempotency.base",
+    "aws_lambda_powertools.utilities.idempotency.persistence.base",
+    "aws_lambda_powertools.utilities.idempotency.persistence.datarecord",
+    "aws_lambda_powertools.utilities.idempotency.persistence.dynamodb",
+)
+
+
+def _virtual_datetime_module(now: Callable[[], _datetime.datetime]) -> types.ModuleType:
+    """The `datetime` module, but `datetime.now()` is the virtual clock's (naive local time, or in
+    the zone asked for, as the real one)."""
+
+    class VirtualDatetime(_datetime.datetime):
+        @classmethod
+        def now(cls, tz: _datetime.tzinfo | None = None) -> VirtualDatetime:
+            return cls.fromtimestamp(now().timestamp(), tz)
+
+    module = types.ModuleType("datetime", "the datetime module on the emulated Lambda runtime's clock")
+    module.__dict__.update({k: v for k, v in vars(_datetime).items() if not k.startswith("__")})
+    module.datetime = VirtualDatetime  # type: ignore[attr-defined]
+    return module
 
 
 def _response(url: str, status: int, payload: Any, headers: dict[str, str]) -> AWSResponse:
@@ -90,6 +129,7 @@ class LambdaRouter:
         self.logs = LambdaLogs()
         self._lock = threading.RLock()
         self.invocations: list[Invocation] = []
+        self._datetime = _virtual_datetime_module(clock.now)
 
     def handle(self, operation_name: str, request: AWSPreparedRequest) -> AWSResponse | None:
         if operation_name != "Invoke":
@@ -112,11 +152,14 @@ class LambdaRouter:
 
     def invoke(self, function: EmulatedFunction, event: Any, url: str = "") -> AWSResponse:
         with self._lock, self._clock.busy():
+            started = self._clock.now()
             context = LambdaContext(
                 function_name=function.function_name,
                 invoked_function_arn=function.arn,
                 memory_limit_in_mb=function.memory_mb,
                 timeout_seconds=function.timeout_seconds,
+                now=self._clock.now,
+                deadline=started + _datetime.timedelta(seconds=function.timeout_seconds),
             )
             environment = {
                 **function.environment,
@@ -134,10 +177,22 @@ class LambdaRouter:
                 # The router attributes every AWS call the handler makes to this function's role.
                 running = current_function.set(function.logical_id)
                 try:
-                    result = handler(event, context)
+                    with self._runtime_clock():
+                        result = handler(event, context)
+                except LambdaRuntimeExit:
+                    # The process died: the runtime reports it, nothing of the handler's.
+                    self.invocations.append(
+                        Invocation(function.function_name, event, "Runtime.ExitError", started=started)
+                    )
+                    message = f"RequestId: {context.aws_request_id} Error: Runtime exited with error: signal: killed"
+                    print(f"{message}\nRuntime.ExitError", file=self.logs)
+                    crashed = {"errorType": "Runtime.ExitError", "errorMessage": message}
+                    return _response(url, 200, crashed, {**_EXECUTED, "X-Amz-Function-Error": "Unhandled"})
                 except Exception as exc:
-                    self.invocations.append(Invocation(function.function_name, event, type(exc).__name__))
-                    payload = {
+                    self.invocations.append(
+                        Invocation(function.function_name, event, type(exc).__name__, started=started)
+                    )
+                    payload: dict[str, Any] = {
                         "errorType": type(exc).__name__,
                         "errorMessage": str(exc),
                         "stackTrace": traceback.format_tb(exc.__traceback__),
@@ -145,8 +200,24 @@ class LambdaRouter:
                     return _response(url, 200, payload, {**_EXECUTED, "X-Amz-Function-Error": "Unhandled"})
                 finally:
                     current_function.reset(running)
-            self.invocations.append(Invocation(function.function_name, event, None, result))
+            self.invocations.append(Invocation(function.function_name, event, None, result, started))
             return _response(url, 200, result, _EXECUTED)
+
+    @contextmanager
+    def _runtime_clock(self) -> Iterator[None]:
+        """Powertools' idempotency on the virtual clock while a handler runs (one at a time)."""
+        patched = [
+            module
+            for name in _POWERTOOLS_CLOCK_MODULES
+            if (module := sys.modules.get(name)) is not None and getattr(module, "dt", None) is _datetime
+        ]
+        for module in patched:
+            setattr(module, "dt", self._datetime)  # noqa: B010 - a module attribute mypy cannot see
+        try:
+            yield
+        finally:
+            for module in patched:
+                setattr(module, "dt", _datetime)  # noqa: B010
 
     def _capture_logs(self, service_name: str | None) -> None:
         # Powertools' Logger writes through a StreamHandler on the stdlib logger named after the

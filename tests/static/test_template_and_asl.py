@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities.idempotency import exceptions as idempotency_exceptions
 
 from mgn_wave import errors
 from mgn_wave_emu.stack import REPO_ROOT, load_template
@@ -19,7 +20,10 @@ TEMPLATE = load_template()
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
 FUNCTIONS = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless::Function"}
 STATE_MACHINES = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless::StateMachine"}
-BUILTIN_ERROR_PREFIXES = ("States.", "Lambda.", "SNS.", "DynamoDB.")  # errors of optimized integrations
+# errors of optimized integrations, and the Lambda runtime's own (a crash, a timeout)
+BUILTIN_ERROR_PREFIXES = ("States.", "Lambda.", "SNS.", "DynamoDB.", "Runtime.", "Sandbox.")
+# errors raised by a library in our handlers, by the class name Step Functions sees
+LIBRARY_ERRORS = {"IdempotencyAlreadyInProgressError": idempotency_exceptions}
 
 
 def _definition(resource: dict[str, Any]) -> str:
@@ -62,7 +66,45 @@ def test_state_machine_catches_only_errors_that_exist(logical_id: str) -> None:
     ours = {n for n in names if not n.startswith(BUILTIN_ERROR_PREFIXES)}
     assert ours, "expected at least one of our typed errors in Retry/Catch"
     for name in ours:
-        assert isinstance(getattr(errors, name, None), type), f"{name} is not a class in mgn_wave.errors"
+        home = LIBRARY_ERRORS.get(name, errors)
+        assert isinstance(getattr(home, name, None), type), f"{name} is not a class in {home.__name__}"
+
+
+def _lambda_tasks(states: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    tasks: dict[str, dict[str, Any]] = {}
+    for name, state in states.items():
+        if state["Type"] == "Task" and state["Resource"].startswith("arn:aws:states:::lambda:invoke"):
+            tasks[name] = state
+        if state["Type"] == "Map":
+            tasks |= _lambda_tasks(state["ItemProcessor"]["States"])
+    return tasks
+
+
+MIGRATE_WAVE = json.loads(_definition(STATE_MACHINES["MigrateWaveStateMachine"]))
+
+
+def test_install_agents_outwaits_the_idempotency_record_of_a_crashed_attempt() -> None:
+    # A crashed InstallAgents leaves its idempotency record INPROGRESS until the attempt's start
+    # plus the function timeout; every retry before then is refused as in progress. The retrier
+    # for that refusal must wait longer in total, or a crash right after SendCommand fails the wave.
+    retriers = _lambda_tasks(MIGRATE_WAVE["States"])["InstallAgents"]["Retry"]
+    in_progress = next(r for r in retriers if "IdempotencyAlreadyInProgressError" in r["ErrorEquals"])
+    waits = [
+        min(
+            in_progress["IntervalSeconds"] * in_progress.get("BackoffRate", 2.0) ** attempt,
+            in_progress.get("MaxDelaySeconds", 10**9),
+        )
+        for attempt in range(in_progress["MaxAttempts"])
+    ]
+    timeout = FUNCTIONS["InstallAgentsFunction"]["Properties"]["Timeout"]
+    assert sum(waits) > timeout, f"retries wait {sum(waits)} s in all, the function may run {timeout} s"
+
+
+@pytest.mark.parametrize("task", sorted(_lambda_tasks(MIGRATE_WAVE["States"])))
+def test_every_lambda_task_retries_a_crashed_runtime(task: str) -> None:
+    # A runtime that died (out of memory, killed, timed out) says nothing about the next attempt.
+    retried = _error_names(_lambda_tasks(MIGRATE_WAVE["States"])[task].get("Retry", []))
+    assert {"Lambda.Unknown", "Runtime.ExitError", "Sandbox.Timedout"} <= retried
 
 
 def _runtime_imports(tree: ast.Module) -> set[str]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 from importlib import resources
@@ -36,6 +37,10 @@ FAKE_INSTALLER = "fake-aws-replication-installer-init"
 SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 RUN_TIMEOUT_SECONDS = 60.0  # real seconds: a script that hangs here is a bug, not a slow network
 _POLL_SECONDS = 0.003
+# Writing a script and starting one never overlap: a fork made while another thread has its
+# _script.sh open for writing keeps that descriptor until exec, and the other script's exec then
+# fails with "Text file busy" (seen with several script workers).
+_SPAWN_LOCK = threading.Lock()
 
 
 def shim_text(name: str) -> bytes:
@@ -130,7 +135,8 @@ class NodeSandbox:
             (self.state / stale).unlink(missing_ok=True)
         shutil.rmtree(self.state / "installer-calls", ignore_errors=True)
         script_path = self.state / "_script.sh"
-        script_path.write_text(script)
+        with _SPAWN_LOCK:
+            script_path.write_text(script)
         script_path.chmod(0o700)
         environment = {
             "PATH": f"{self.shims}:{SYSTEM_PATH}",
@@ -145,14 +151,15 @@ class NodeSandbox:
         server_id: str | None = None
         with (self.state / "stdout").open("wb") as stdout, (self.state / "stderr").open("wb") as stderr:
             # As the SSM Agent does it (runshellscript.go): `sh -c <script path>`.
-            process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell string from input
-                ["/bin/sh", "-c", str(script_path)],
-                cwd=self.root / "home",
-                env=environment,
-                stdin=subprocess.DEVNULL,
-                stdout=stdout,
-                stderr=stderr,
-            )
+            with _SPAWN_LOCK:
+                process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell string from input
+                    ["/bin/sh", "-c", str(script_path)],
+                    cwd=self.root / "home",
+                    env=environment,
+                    stdin=subprocess.DEVNULL,
+                    stdout=stdout,
+                    stderr=stderr,
+                )
             deadline = time.monotonic() + RUN_TIMEOUT_SECONDS
             timed_out = False
             while process.poll() is None:

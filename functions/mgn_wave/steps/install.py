@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mgn_wave import timeutil
 from mgn_wave.adapters.ssm import TERMINAL_INVOCATION_STATUSES, chunks
@@ -34,6 +34,8 @@ from mgn_wave.replication.classifier import classify
 from mgn_wave.steps.wave import result_expiry, wave_key
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from mgn_wave.adapters.ec2 import Ec2Adapter
     from mgn_wave.adapters.mgn import MgnAdapter
     from mgn_wave.adapters.ssm import SsmAdapter
@@ -56,13 +58,28 @@ def install_agents(
     sts: StsAdapter,
 ) -> InstallLaunch:
     """Probe-then-install on every node that needs it: one SendCommand per 50 nodes, with 15-minute
-    credentials that go into the command only. A retry finds the commands its first run sent
-    (by their comment) and never sends a second one."""
+    credentials that go into the command only. A retry (after a crash right after a send) finds the
+    commands an earlier attempt of this execution sent, by their comment, and keeps their nodes in
+    them: it never sends a node a second command, and never mistakes a node the first attempt just
+    registered for one that was registered before the wave."""
+    platform_of = {node.instance_id: node.platform for node in nodes}
+    sent = [] if wave_input.dry_run else _sent_earlier(execution_name, ssm)
+    earlier = [
+        InstallCommand(
+            command_id=str(command["CommandId"]),
+            platform=platform_of[str(command["InstanceIds"][0])],
+            instance_ids=tuple(str(i) for i in command["InstanceIds"]),
+        )
+        for command in sent
+    ]
+    in_flight = {instance_id for command in earlier for instance_id in command.instance_ids}
     registered = mgn.describe_source_servers()
     known = known_to_mgn(registered)
     results: list[ServerResult] = []
     to_install: dict[str, list[str]] = {}  # platform → instance IDs
     for node in nodes:
+        if node.instance_id in in_flight:
+            continue  # an earlier attempt's command installs it; CheckInstalls gives its verdict
         server = known.get(node.instance_id)
         verdict = classify(server, now=timeutil.utcnow()) if server else None
         if server and verdict and verdict.outcome is not Outcome.FAILED and not wave_input.force:
@@ -80,15 +97,16 @@ def install_agents(
             to_install.setdefault(node.platform, []).append(node.instance_id)
     # Cap the wave at MGN's quota of actively replicating servers: the first ones in name order
     # are installed, the rest are skipped with the reason (installing them would fail in MGN).
-    active = actively_replicating(registered)
-    headroom = max(settings.active_replication_quota - active, 0)
+    # (The nodes in flight count as they did for the first attempt, registered by now or not.)
+    active = actively_replicating(s for s in registered if not _installs(s, in_flight))
+    headroom = max(settings.active_replication_quota - active - len(in_flight), 0)
     ordered = sorted((platform, instance_id) for platform, ids in to_install.items() for instance_id in ids)
     for platform, instance_id in ordered[headroom:]:
         to_install[platform].remove(instance_id)
         results.append(over_quota(instance_id, active, settings.active_replication_quota))
     to_install = {platform: ids for platform, ids in to_install.items() if ids}
     if not to_install:
-        return InstallLaunch(commands=(), results=tuple(results))
+        return InstallLaunch(commands=tuple(earlier), results=tuple(results))
 
     snapshot = ec2.collect_network_snapshot(target)
     endpoint_enis = [eni for e in snapshot.endpoints for eni in e.network_interface_ids]
@@ -110,24 +128,38 @@ def install_agents(
             **installer_settings(DnsMode(settings.dns_mode), endpoints),
         }
     )
-    commands = []
+    commands = list(earlier)
     batches = [(platform, batch) for platform, ids in sorted(to_install.items()) for batch in chunks(ids)]
-    for number, (platform, batch) in enumerate(batches, start=1):
-        # ≤100 characters; unique per execution and batch: how a retry recognises its own sends
-        comment = f"mgn-wave install {execution_name[-60:]} #{number}"
-        already = ssm.commands_with_comment(comment)
-        command_id = (
-            str(already[0]["CommandId"])
-            if already
-            else ssm.send_command(
-                document_name=settings.document_name,
-                instance_ids=batch,
-                parameters=parameters.to_document_parameters(),
-                comment=comment,
-            )
+    for number, (platform, batch) in enumerate(batches, start=len(earlier) + 1):
+        command_id = ssm.send_command(
+            document_name=settings.document_name,
+            instance_ids=batch,
+            parameters=parameters.to_document_parameters(),
+            comment=_comment(execution_name, number),
         )
         commands.append(InstallCommand(command_id=command_id, platform=platform, instance_ids=tuple(batch)))
     return InstallLaunch(commands=tuple(commands), results=tuple(results))
+
+
+def _comment(execution_name: str, number: int) -> str:
+    """≤100 characters; unique per execution and batch: how a retry recognises its own sends."""
+    return f"mgn-wave install {execution_name[-60:]} #{number}"
+
+
+def _sent_earlier(execution_name: str, ssm: SsmAdapter) -> list[dict[str, Any]]:
+    """The commands earlier attempts of this execution sent, in order. An attempt numbers its
+    batches on from the last one sent and sends them in order, so the numbers have no gap: the
+    first one not found ends the search (one lookup when nothing was sent)."""
+    sent: list[dict[str, Any]] = []
+    while found := ssm.commands_with_comment(_comment(execution_name, len(sent) + 1)):
+        sent.append(found[0])
+    return sent
+
+
+def _installs(server: Mapping[str, Any], instance_ids: set[str]) -> bool:
+    """Whether MGN's source server is one of these nodes (by the IDs `known_to_mgn` reads)."""
+    hints = server.get("sourceProperties", {}).get("identificationHints", {})
+    return bool({server.get("userProvidedID"), hints.get("awsInstanceID")} & instance_ids)
 
 
 def check_installs(commands: list[InstallCommand], ssm: SsmAdapter) -> InstallProgress:
