@@ -188,13 +188,23 @@ def main() -> None:
     base, handlers = coldstart.measure()
     for item in handlers:
         ratio_init = item.total_seconds / base.total_seconds
+        same = item.same_clients_seconds or base.total_seconds
+        ratio_same = item.total_seconds / same
         rows.append(
             (
                 f"cold init `{item.module.rsplit('.', 1)[1]}` ({len(item.clients)} clients)",
                 f"{item.total_seconds * 1000:.0f} ms (import {item.import_seconds * 1000:.0f} ms)",
-                f"{base.total_seconds * 1000:.0f} ms (`import boto3` + 1 client); {ratio_init:.2f}x",
-                f"≤ 1.5x: {ok(ratio_init <= 1.5)}",
+                f"{base.total_seconds * 1000:.0f} ms (`import boto3` + 1 client): {ratio_init:.2f}x; "
+                f"{same * 1000:.0f} ms (`import boto3` + the same clients): {ratio_same:.2f}x",
+                f"≤ 1.5x: {ok(ratio_init <= 1.5)}; same clients: {ok(ratio_same <= 1.5)}",
             )
+        )
+    if any(item.total_seconds > 1.5 * base.total_seconds for item in handlers):
+        notes.append(
+            "Cold init is measured in the Lambda runtime's environment (tracing on, as deployed). The goal's "
+            "baseline creates one client; a handler that needs several pays for each (ec2's model is the "
+            "largest) whatever its own code does, so the second baseline, `import boto3` + the same clients, "
+            "shows what this project adds: Powertools, X-Ray's botocore patch and the pydantic models."
         )
 
     table = ["| measurement | ours | baseline (same run) | goal |", "| --- | --- | --- | --- |"]

@@ -13,6 +13,7 @@ import itertools
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -27,15 +28,27 @@ FOREVER = datetime.max.replace(tzinfo=UTC)
 _POLL_SECONDS = 1.0
 
 
+@dataclass(eq=False)
+class _Sleeper:
+    deadline: datetime
+    event: threading.Event
+    # Its own condition on the clock's lock: a wake-up reaches only the sleepers it concerns. With
+    # one shared condition, each of a thousand task tokens arriving woke all thousand waiters.
+    wakeup: threading.Condition
+
+    def ready(self, now: datetime) -> bool:
+        return self.event.is_set() or now >= self.deadline
+
+
 class VirtualClock:
     """A clock that only moves when told to. Listeners see every advance (the MGN emulator uses
     them to progress replication and deliver events)."""
 
     def __init__(self, start: datetime = EPOCH) -> None:
         self._now = start
-        self._condition = threading.Condition(threading.RLock())
+        self._lock = threading.RLock()
         self._listeners: list[Callable[[datetime], None]] = []
-        self._sleepers: dict[int, datetime] = {}
+        self._sleepers: dict[int, _Sleeper] = {}
         self._ids = itertools.count()
         self._busy = 0
         self.last_activity = time.monotonic()
@@ -43,7 +56,7 @@ class VirtualClock:
     # -- reading and moving time -------------------------------------------------------------
 
     def now(self) -> datetime:
-        with self._condition:
+        with self._lock:
             return self._now
 
     @property
@@ -57,20 +70,20 @@ class VirtualClock:
 
     def advance_to(self, moment: datetime) -> datetime:
         """Move to `moment` (never backwards), tell the listeners, wake the sleepers that are due."""
-        with self._condition:
+        with self._lock:
             self._now = max(self._now, moment)
             now = self._now
             listeners = list(self._listeners)
         # Listeners run outside the lock: they may invoke Lambdas that end other threads' waits.
         for listener in listeners:
             listener(now)
-        with self._condition:
+        with self._lock:
             self._touch()
-            self._condition.notify_all()
+            self._notify_ready()
         return now
 
     def on_advance(self, listener: Callable[[datetime], None]) -> None:
-        with self._condition:
+        with self._lock:
             self._listeners.append(listener)
 
     # -- sleeping in virtual time ------------------------------------------------------------
@@ -82,51 +95,58 @@ class VirtualClock:
 
     def wait_for(self, event: threading.Event, timeout_seconds: float | None) -> bool:
         """`event.wait(timeout)` with the timeout in virtual seconds."""
-        with self._condition:
+        with self._lock:
             deadline = FOREVER if timeout_seconds is None else self._now + timedelta(seconds=timeout_seconds)
-            sleeper = next(self._ids)
-            self._sleepers[sleeper] = deadline
+            key = next(self._ids)
+            sleeper = _Sleeper(deadline, event, threading.Condition(self._lock))
+            self._sleepers[key] = sleeper
             self._touch()
             try:
-                while not event.is_set() and self._now < deadline:
-                    self._condition.wait(_POLL_SECONDS)
+                while not sleeper.ready(self._now):
+                    sleeper.wakeup.wait(_POLL_SECONDS)
             finally:
-                del self._sleepers[sleeper]
+                del self._sleepers[key]
                 self._touch()
             return event.is_set()
 
     def touch(self) -> None:
         """Work in progress (a state transition): the driver waits for quiet again before a jump."""
-        with self._condition:
+        with self._lock:
             self._touch()
 
     def wake(self) -> None:
         """Something a sleeper waits on happened (an event was set): let it re-check now."""
-        with self._condition:
+        with self._lock:
             self._touch()
-            self._condition.notify_all()
+            self._notify_ready()
+
+    def _notify_ready(self) -> None:
+        # Called with the lock held; a scan is cheap, waking a thread that must sleep on is not.
+        for sleeper in self._sleepers.values():
+            if sleeper.ready(self._now):
+                sleeper.wakeup.notify()
 
     # -- what the driver needs ---------------------------------------------------------------
 
     @contextmanager
     def busy(self) -> Iterator[None]:
         """Mark work in progress (a Lambda invocation): the driver does not move time meanwhile."""
-        with self._condition:
+        with self._lock:
             self._busy += 1
             self._touch()
         try:
             yield
         finally:
-            with self._condition:
+            with self._lock:
                 self._busy -= 1
                 self._touch()
 
     def earliest_wakeup(self) -> datetime | None:
         """The earliest finite deadline of a blocked sleeper, if any thread sleeps and none is busy."""
-        with self._condition:
+        with self._lock:
             if self._busy or not self._sleepers:
                 return None
-            return min(self._sleepers.values())
+            return min(sleeper.deadline for sleeper in self._sleepers.values())
 
     def _touch(self) -> None:
         self.last_activity = time.monotonic()

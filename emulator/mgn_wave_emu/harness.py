@@ -23,7 +23,7 @@ from moto.stepfunctions.parser.asl.eval.callback import callback
 
 from mgn_wave import timeutil
 from mgn_wave_emu.clock import ClockDriver, VirtualClock, VirtualEvent
-from mgn_wave_emu.engine_caches import engine_caches
+from mgn_wave_emu.engine_patches import engine_patches
 from mgn_wave_emu.fleet import Fleet
 from mgn_wave_emu.hooks import CallRecorder, FaultPlan, ServiceEmulator, router
 from mgn_wave_emu.lambda_router import LambdaRouter
@@ -150,7 +150,7 @@ class EmulatedAws:
             mock.patch.object(timeutil, "utcnow", clock.now),
             # No X-Ray daemon here: the emulated functions run with tracing off.
             mock.patch.dict("os.environ", {"AWS_DEFAULT_REGION": self.region, "POWERTOOLS_TRACE_DISABLED": "1"}),
-            *engine_caches(),
+            *engine_patches(),
         ]
         for patch in self._patches:
             patch.start()
