@@ -46,8 +46,6 @@ RESOURCE_STAR_ALLOWED: dict[str, str] = {
     "ssm:ListCommandInvocations": "no resource-level permissions",
     "ssm:GetCommandInvocation": "no resource-level permissions",
     "states:SendTaskSuccess": "names a task token, not a resource: holding the token is the scope",
-    "kms:GenerateDataKey*": "the AWS managed key of SNS has no stable ARN; scoped by kms:ViaService to SNS",
-    "kms:Decrypt": "the AWS managed key of SNS has no stable ARN; scoped by kms:ViaService to SNS",
     **{
         f"logs:{action}": "Step Functions log delivery: account-level actions, no resource-level permissions"
         for action in (
