@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pytest
 
 # Before any boto3 client exists: nothing in the tests may find real credentials or a profile.
 os.environ.update(
@@ -21,3 +25,12 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 
 # The emulator's botocore hook must be registered before the first boto3 session is created.
 import mgn_wave_emu.hooks  # noqa: F401
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    import figures
+
+    if figures.LINES:
+        terminalreporter.section("audit figures")
+        for line in figures.LINES:
+            terminalreporter.write_line(line)

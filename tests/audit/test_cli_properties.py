@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from unittest import mock
 
 import botocore.client
+import figures
 import pytest
 import typer
 from hypothesis import HealthCheck, given, settings
@@ -520,7 +521,7 @@ def test_properties_any_flags_reach_aws_valid_or_are_refused_naming_the_flag(com
     with mock.patch("typer.testing._get_command", lambda _app: COMMAND):
         check()
     cases = sum(outcomes.values())
-    print(
+    figures.record(
         f"\ncli-properties: {command} {cases} cases, {outcomes['refused']} refused naming the flag and "
         f"its form (exit 1), {outcomes['usage']} click usage errors naming the flag (exit 2), "
         f"{outcomes['accepted']} accepted (reached AWS only past validation), 0 unhandled, "

@@ -18,6 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import figures
 import pytest
 
 from mgn_wave_emu.harness import EmulatedAws, ExecutionResult
@@ -114,7 +115,9 @@ def test_faults_seed_clean_wave_under_30_percent_throttling_gives_the_fault_free
     assert wave.verdicts == expected
     # (sts makes one AssumeRole a wave: whether it is drawn depends on the seed; mgn/ec2/ssm/dynamodb always are)
     assert {call.service_id for call in plan.injected} >= {"mgn", "ec2", "ssm", "dynamodb"}
-    print(f"\nfaults: {len(plan.injected)} throttled of {wave.calls} calls; verdicts {sorted(wave.verdicts.items())}")
+    figures.record(
+        f"\nfaults: {len(plan.injected)} throttled of {wave.calls} calls; verdicts {sorted(wave.verdicts.items())}"
+    )
 
 
 def test_faults_5xx_on_mgn_ec2_and_ssm_are_retried_to_the_same_verdicts() -> None:
@@ -135,7 +138,7 @@ def test_faults_slow_mgn_and_ssm_responses_give_the_fault_free_verdicts() -> Non
     # Then: the same verdicts, and the delays really happened, on both services
     assert wave.verdicts == expected
     assert {call.service_id for call in plan.delayed} == {"mgn", "ssm"}
-    print(f"\nfaults: {len(plan.delayed)} slow of {wave.calls} calls; wave {elapsed:.1f} s; verdicts equal")
+    figures.record(f"\nfaults: {len(plan.delayed)} slow of {wave.calls} calls; wave {elapsed:.1f} s; verdicts equal")
 
 
 @pytest.mark.xfail(
@@ -173,7 +176,7 @@ def test_faults_install_agents_crash_right_after_send_command_never_sends_twice(
     assert wave.installs == expected.installs
     assert wave.script_runs == expected.script_runs
     assert wave.verdicts == expected.verdicts
-    print(
+    figures.record(
         f"\nfaults: crash after SendCommand: {len(plan.crashed)} crash, {wave.sends} SendCommand calls, "
         f"{max(wave.script_runs.values())} script runs per node "
         f"({len(refused)} retries refused as in progress; verdicts equal)"
@@ -218,7 +221,7 @@ def test_faults_rerun_after_a_crashed_wave_skips_the_registered_and_installs_the
     assert script_runs["app-1"] == script_runs["api-1"] == 1
     assert rerun_targets == {"db-1"}
     assert (servers["db-1"]["status"], servers["db-1"].get("stage")) == expected["db-1"]
-    print(
+    figures.record(
         f"\nfaults: re-run after a crash ({crashed.error}): {len(skipped)} skipped, "
         f"{sorted(rerun_targets)} installed, {len(servers)} of {len(expected)} servers in the report"
     )

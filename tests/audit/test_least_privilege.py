@@ -10,6 +10,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import figures
 import pytest
 from iam_policies import SAM_TEMPLATES_PATH, STATE_MACHINE_LOGICAL_ID, grants_by_role, sam_policy_templates
 
@@ -195,7 +196,7 @@ def test_least_privilege_resource_star_only_where_no_resource_level_permissions(
 
 
 def test_least_privilege_prints_granted_versus_used_per_role(
-    used_actions: dict[str, set[str]], granted: dict[str, list[Grant]], capsys: pytest.CaptureFixture[str]
+    used_actions: dict[str, set[str]], granted: dict[str, list[Grant]]
 ) -> None:
     rows = []
     for role in sorted(granted):
@@ -203,9 +204,9 @@ def test_least_privilege_prints_granted_versus_used_per_role(
         used = used_actions.get(role, set())
         explained = sum(1 for r, a in NOT_EXERCISED if r == role)
         rows.append(f"  {role:<28} granted {len(actions):>3}  used {len(used & actions):>3}  explained {explained:>2}")
-    with capsys.disabled():
-        print("\nleast privilege (distinct IAM actions per role, measured over", len(WAVES) + 1, "waves):")
-        print("\n".join(rows))
+    figures.record(f"least privilege (distinct IAM actions per role, measured over {len(WAVES) + 1} waves):")
+    for row in rows:
+        figures.record(row)
     assert rows
 
 

@@ -10,6 +10,8 @@ import subprocess
 from pathlib import Path
 from urllib.parse import parse_qs
 
+import figures
+
 from mgn_wave_emu.harness import EmulatedAws
 
 REPO = Path(__file__).resolve().parents[2]
@@ -56,7 +58,7 @@ def test_secrets_full_wave_leaves_no_credential_in_any_log_history_output_item_o
         assert len(objects) >= 3  # server list, installed list, report.json, report.md
         assert messages, "the wave's SNS notification reached the queue"
         hits = [(place, secret[:4]) for place, text in places.items() for secret in secrets if secret in text]
-        print(
+        figures.record(
             f"\nsecrets: {len(secrets)} values x {len(places)} places ({sum(map(len, places.values()))} chars): "
             f"{len(hits)} hits"
         )
