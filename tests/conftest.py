@@ -30,7 +30,7 @@ import mgn_wave_emu.hooks  # noqa: F401
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     import figures
 
-    if figures.LINES:
+    if lines := figures.summary():
         terminalreporter.section("audit figures")
-        for line in figures.LINES:
+        for line in lines:
             terminalreporter.write_line(line)

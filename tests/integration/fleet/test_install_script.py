@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import corpus
+import figures
 import pytest
 from fleet_helpers import MGN_NAME, Installs
 
@@ -247,6 +248,9 @@ def test_script_payload_in_every_variable_is_refused_and_runs_nothing(
     assert set(result.codes) == {PARAMETER_REJECTED}
     assert [f.detail.split()[0] for f in result.findings] == PARAMETER_NAMES
     _assert_ran_nothing(run, canary)
+    figures.tally(
+        f"injection: payloads in all {len(PARAMETER_NAMES)} variables of the real script, refused, canary untouched"
+    )
 
 
 @pytest.mark.parametrize("name", PARAMETER_NAMES)

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import corpus
+import figures
 import pytest
 
 from agent.document import render_document
@@ -84,6 +85,7 @@ def test_install_parameters_injection_payload_is_refused_in_python_and_by_the_do
     # … and SSM would refuse it too: the document's allowedPattern, checked as SSM does
     assert re.fullmatch(DOCUMENT_PATTERNS[name], value) is None
     assert not allowed(name, value)
+    figures.tally("injection: payload x parameter refused in Python and by the document's allowedPattern")
 
 
 @pytest.mark.parametrize("spec", DOCUMENT_PARAMETERS, ids=lambda s: s.name)
