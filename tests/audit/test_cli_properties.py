@@ -1,7 +1,7 @@
 """Property-based: any flag values an operator can type either get past validation to the first AWS
 client, or are refused - exit 1 with one line naming the flag and its allowed form (a click usage
 error: exit 2, naming the flag) - never a traceback, and never with an AWS client made or an AWS
-call sent. 1,000 generated cases per command, derandomized; the figures print (`make audit`).
+call sent. 1,000 generated cases per command, derandomized; the figures print at the end of `make test`.
 
 Each generated value is judged by the allowed forms stated here (the stack parameters'
 AllowedPattern in template.yaml and the models' documented forms), never by how it was made."""

@@ -34,8 +34,6 @@ from mgn_wave.replication.classifier import classify
 from mgn_wave.steps.wave import result_expiry, wave_key
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from mgn_wave.adapters.ec2 import Ec2Adapter
     from mgn_wave.adapters.mgn import MgnAdapter
     from mgn_wave.adapters.ssm import SsmAdapter
@@ -98,7 +96,8 @@ def install_agents(
     # Cap the wave at MGN's quota of actively replicating servers: the first ones in name order
     # are installed, the rest are skipped with the reason (installing them would fail in MGN).
     # (The nodes in flight count as they did for the first attempt, registered by now or not.)
-    active = actively_replicating(s for s in registered if not _installs(s, in_flight))
+    registered_in_flight = {id(known[i]): known[i] for i in in_flight if i in known}
+    active = actively_replicating(registered) - actively_replicating(registered_in_flight.values())
     headroom = max(settings.active_replication_quota - active - len(in_flight), 0)
     ordered = sorted((platform, instance_id) for platform, ids in to_install.items() for instance_id in ids)
     for platform, instance_id in ordered[headroom:]:
@@ -154,12 +153,6 @@ def _sent_earlier(execution_name: str, ssm: SsmAdapter) -> list[dict[str, Any]]:
     while found := ssm.commands_with_comment(_comment(execution_name, len(sent) + 1)):
         sent.append(found[0])
     return sent
-
-
-def _installs(server: Mapping[str, Any], instance_ids: set[str]) -> bool:
-    """Whether MGN's source server is one of these nodes (by the IDs `known_to_mgn` reads)."""
-    hints = server.get("sourceProperties", {}).get("identificationHints", {})
-    return bool({server.get("userProvidedID"), hints.get("awsInstanceID")} & instance_ids)
 
 
 def check_installs(commands: list[InstallCommand], ssm: SsmAdapter) -> InstallProgress:
