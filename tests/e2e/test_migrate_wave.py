@@ -49,7 +49,7 @@ def test_migrate_wave_clean_network_runs_the_whole_wave(
     assert result.output["summary"]["totals"] == {"SUCCEEDED": 2, "FAILED": 1, "SKIPPED": 1, "total": 4}
 
 
-def test_migrate_wave_output_carries_the_drift_report_and_a_rerun_finds_none(
+def test_migrate_wave_drift_report_is_in_the_wave_report_and_a_rerun_finds_none(
     aws: EmulatedAws, deployed: Callable[[str], BuiltScenario]
 ) -> None:
     # Given: seed-clean's MGN holds the console-default template and one server registered from it
@@ -57,8 +57,12 @@ def test_migrate_wave_output_carries_the_drift_report_and_a_rerun_finds_none(
     # When
     first = aws.run({"wave": "wave-01"}, name="first")
     second = aws.run({"wave": "wave-01"}, name="second")
-    # Then: the first run fixed the template and the registered server, field by field
-    settings = first.output["replicationSettings"]
+    # Then: the first run fixed the template and the registered server, field by field; the
+    # execution's state keeps the counts, the per-server drift is in the wave report
+    state = first.output["replicationSettings"]
+    assert (state["serversChecked"], state["serversChanged"]) == (1, 1)
+    assert "servers" not in state
+    settings = aws.wave_report(first.output)["replicationSettings"]
     private_fields = {"associateDefaultSecurityGroup", "createPublicIP", "dataPlaneRouting"}
     assert settings["template"]["action"] == "UPDATED"
     assert {c["field"] for c in settings["template"]["changes"]} == private_fields
@@ -66,7 +70,8 @@ def test_migrate_wave_output_carries_the_drift_report_and_a_rerun_finds_none(
     for server in aws.mgn.source_server_ids():
         assert aws.mgn.replication_configuration(server)["dataPlaneRouting"] == "PRIVATE_IP"
     # and the second found nothing to change, and reinstalled only the server that had failed
-    again = second.output["replicationSettings"]
+    again = aws.wave_report(second.output)["replicationSettings"]
+    assert second.output["replicationSettings"]["serversChanged"] == 0
     assert again["template"]["action"] == "UNCHANGED"
     assert {s["action"] for s in again["servers"]} == {"UNCHANGED"}
     assert [c["platform"] for c in second.output["install"]["commands"]] == ["Windows"]
