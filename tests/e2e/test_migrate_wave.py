@@ -124,8 +124,8 @@ def test_migrate_wave_bad_input_fails_at_validate_input_naming_the_field(
     assert result.cause.startswith("instanceIds[0]: String should match pattern")
     assert "Preflight" not in result.states_entered
     assert _task_failures(result.events) == ["InvalidInputError"]
-    assert aws.lambdas is not None
-    assert [i.function_name for i in aws.lambdas.invocations] == ["mgn-wave-ValidateInputFunction"]
+    assert aws.lambdas is not None and aws.stack is not None
+    assert [i.function_name for i in aws.lambdas.invocations] == [aws.stack.physical_name("ValidateInputFunction")]
 
 
 def test_migrate_wave_misconfigured_function_environment_fails_loudly(aws: EmulatedAws) -> None:
