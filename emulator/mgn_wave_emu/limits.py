@@ -185,16 +185,15 @@ class PayloadMeter:
 
     largest: int = 0
     where: str = ""
+    largest_map_result: int = 0  # a Map state's collected result, before ResultSelector/ResultPath
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def measure(self, size: int, where: str) -> None:
         with self._lock:
             if size > self.largest:
                 self.largest, self.where = size, where
-
-    def reset(self) -> None:
-        with self._lock:
-            self.largest, self.where = 0, ""
+            if where == "map result":
+                self.largest_map_result = max(self.largest_map_result, size)
 
 
 # --- request-side limits ------------------------------------------------------------------------
@@ -326,6 +325,8 @@ class AwsLimits:
             original_map(state, env)
             # Without a ResultWriter the collected child outputs are the Map's result, and the
             # 256 KiB limit applies to it before any ResultSelector or ResultPath.
+            if env.stack:
+                meter.measure(payload_bytes(env.stack[-1]), "map result")
             if state.result_writer is None and env.stack:
                 state._verify_size_quota(env=env, value=env.stack[-1])
 

@@ -4,7 +4,7 @@ scenario's network, fleet and MGN state."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mgn_wave_emu.scenario import MgnSpec, load_scenario
 
@@ -74,7 +74,8 @@ def test_migrate_wave_drift_report_is_in_the_wave_report_and_a_rerun_finds_none(
     assert second.output["replicationSettings"]["serversChanged"] == 0
     assert again["template"]["action"] == "UNCHANGED"
     assert {s["action"] for s in again["servers"]} == {"UNCHANGED"}
-    assert [c["platform"] for c in second.output["install"]["commands"]] == ["Windows"]
+    commands = _install_commands(aws, second.output)
+    assert [c["platform"] for c in commands] == ["Windows"]
     servers = aws.server_results(second.output)
     assert {name for name, s in servers.items() if s["status"] == "SKIPPED"} == {"web-1", "app-1", "api-1"}
 
@@ -88,7 +89,8 @@ def test_migrate_wave_dry_run_reports_without_writing_or_installing(
     assert result.output["replicationSettings"]["template"]["action"] == "WOULD_UPDATE"
     assert aws.mgn.calls["UpdateReplicationConfigurationTemplate"] == 0
     assert aws.mgn.calls["UpdateReplicationConfiguration"] == 0
-    assert result.output["install"]["commands"] == []
+    assert result.output["install"]["commandCount"] == 0
+    assert _install_commands(aws, result.output) == []
     assert aws.fleet is not None
     assert aws.fleet.ssm.commands() == []
 
@@ -153,3 +155,13 @@ def test_migrate_wave_mgn_not_initialised_stops_with_how_to_initialise(aws: Emul
     assert result.error == "MgnNotInitializedError"
     assert "InitializeService" in (result.cause or "")
     assert result.states_entered[-3:] == ["EnforceTemplate", "ExplainStop", "Stopped"]
+
+
+def _install_commands(aws: EmulatedAws, output: dict[str, Any]) -> list[dict[str, Any]]:
+    """The commands InstallAgents sent, from the wave bucket (the state holds only their key)."""
+    assert aws.stack is not None
+    body = aws.client("s3").get_object(
+        Bucket=aws.stack.physical_name("WaveBucket"), Key=output["install"]["commandsKey"]
+    )["Body"]
+    commands: list[dict[str, Any]] = json.loads(body.read())
+    return commands
