@@ -19,6 +19,7 @@ from mgn_wave_emu.limits import STATE_PAYLOAD_BYTES
 if TYPE_CHECKING:
     from bench.wave import WaveRun
 
+FLAT_BYTES = 64
 GOAL_BYTES = 32 * 1024  # at 1,000 servers, an eighth of the limit: room for what the wave's input carries
 
 
@@ -30,7 +31,8 @@ def figures(runs: dict[int, WaveRun | None]) -> dict[str, dict[str, int]]:
 def row(runs: dict[int, WaveRun | None]) -> tuple[str, str, str, str]:
     """The BENCHMARKS.md row: ours, Step Functions' limit, the goal."""
     done = {n: r.largest_state_payload_bytes for n, r in runs.items() if r is not None}
-    flat = len(set(done.values())) == 1 and len(done) == len(runs)
+    # Flat: the figure may differ by the digits of a count, not by anything per server.
+    flat = len(done) == len(runs) and max(done.values()) - min(done.values()) <= FLAT_BYTES
     top = max(runs)
     within = top in done and done[top] <= GOAL_BYTES
     return (
@@ -38,7 +40,8 @@ def row(runs: dict[int, WaveRun | None]) -> tuple[str, str, str, str]:
         + " / ".join(str(n) for n in runs),
         " / ".join(f"{done[n]:,} B" if n in done else "did not finish" for n in runs),
         f"limit {STATE_PAYLOAD_BYTES:,} B (States.DataLimitExceeded)",
-        f"flat: {'met' if flat else '**not met**'}; ≤ 32 KiB at {top}: {'met' if within else '**not met**'}",
+        f"flat (within {FLAT_BYTES} B): {'met' if flat else '**not met**'}; "
+        f"≤ 32 KiB at {top}: {'met' if within else '**not met**'}",
     )
 
 
