@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 from unittest import mock
 from urllib.parse import parse_qs
 
+import yaml
 from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 from moto.core.botocore_stubber import MockRawResponse
@@ -407,7 +408,9 @@ class AwsLimits:
         document = stack.documents.get(str(params.get("DocumentName", ""))) if stack is not None else None
         if document is None:
             return None  # not ours: the service answers InvalidDocument
-        size = len(json.dumps(document).encode("utf-8")) + len(json.dumps(params.get("Parameters", {})).encode("utf-8"))
+        # The document as stored (the template deploys it as YAML, longer than its JSON): the larger.
+        stored = max(len(json.dumps(document).encode("utf-8")), len(yaml.safe_dump(document).encode("utf-8")))
+        size = stored + len(json.dumps(params.get("Parameters", {})).encode("utf-8"))
         if size > SEND_COMMAND_BYTES:
             return (
                 "MaxDocumentSizeExceeded",

@@ -139,7 +139,7 @@ def test_send_command_over_64_kb_with_the_document_is_refused(aws: EmulatedAws) 
     aws.deploy_scenario("seed-clean")
     assert aws.stack is not None and aws.fleet is not None
     document = aws.stack.physical_name("InstallAgentDocument")
-    room = SEND_COMMAND_BYTES - len(json.dumps(aws.stack.documents[document]).encode())
+    room = SEND_COMMAND_BYTES - len(json.dumps(aws.stack.documents[document]).encode())  # more than enough
     ssm = aws.client("ssm")
     with pytest.raises(ClientError) as refused:
         ssm.send_command(
