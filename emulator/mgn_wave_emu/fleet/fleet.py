@@ -34,7 +34,9 @@ from mgn_wave.install.parameters import (
     HASHES_BUCKET_PREFIX,
     INSTALLER_BUCKET_PREFIX,
     LINUX_INSTALLER_KEY,
+    S3_ENDPOINT_FORMS,
     WINDOWS_INSTALLER_KEY,
+    installer_s3_endpoint,
 )
 from mgn_wave.preflight.policy import Decision, evaluate
 from mgn_wave_emu.fleet.network import ScenarioNetworkView
@@ -408,8 +410,10 @@ def _names_to_resolve(parameters: dict[str, str], sandbox: NodeSandbox) -> list[
     names += [
         f"{INSTALLER_BUCKET_PREFIX}-{region}.bucket.{s3_endpoint}",
         f"{HASHES_BUCKET_PREFIX}-{region}.bucket.{s3_endpoint}",
-        f"aws-mgn-internal-{region}.bucket.{s3_endpoint}",
-        f"aws-mgn-internal-{region}.s3.{region}.amazonaws.com",
+        # every form the installer's --s3-endpoint may take; the network answers each as AWS DNS
+        # would (the bare endpoint name: no answer)
+        *(installer_s3_endpoint(region, s3_endpoint, form) for form in S3_ENDPOINT_FORMS),
+        f"s3.{region}.amazonaws.com",
         f"mgn.{region}.amazonaws.com",
     ]
     if parameters.get("MgnEndpoint"):
