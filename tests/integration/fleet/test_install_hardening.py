@@ -166,9 +166,7 @@ def test_install_every_change_to_the_hosts_file_keeps_its_own_backup(public_dns:
 def _console_run(installs: Installs, **changes: str) -> tuple[dict[str, str], str]:
     """Send the document as an operator would from the console: SSM checks each value's
     allowedPattern, nothing checks the rules between them."""
-    values = {
-        k: v[0] for k, v in installs.parameters("lin-console", dns_mode="hosts").to_document_parameters().items()
-    }
+    values = {k: v[0] for k, v in installs.parameters("lin-console", dns_mode="hosts").to_document_parameters().items()}
     values |= changes
     ssm = installs.aws.client("ssm")
     command_id = ssm.send_command(
