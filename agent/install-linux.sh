@@ -502,8 +502,9 @@ verify_pins() {
   if (( wrong )); then
     if [[ -n $backup ]]; then
       cat -- "$backup" > "$hosts_file"
+      finish PROBE_FAILED "the hosts entries do not decide what the pinned names resolve to (check the hosts line of /etc/nsswitch.conf); ${hosts_file} was put back as it was"
     fi
-    finish PROBE_FAILED "the hosts entries do not decide what the pinned names resolve to (check the hosts line of /etc/nsswitch.conf); ${hosts_file} was put back as it was"
+    finish PROBE_FAILED "the hosts entries do not decide what the pinned names resolve to (check the hosts line of /etc/nsswitch.conf)"
   fi
 }
 

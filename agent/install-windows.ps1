@@ -365,8 +365,13 @@ try {
             }
         }
         if ($Findings.Count -gt 0) {
-            if ($backup) { Copy-Item -LiteralPath $backup -Destination $hostsFile -Force }
-            Complete-Run 'PROBE_FAILED' "the hosts entries do not decide what the pinned names resolve to; $hostsFile was put back as it was"
+            $reason = 'the hosts entries do not decide what the pinned names resolve to'
+            if ($backup) {
+                # rewritten in place from the backup, bytes as they were: the file keeps its ACL
+                [IO.File]::WriteAllBytes($hostsFile, [IO.File]::ReadAllBytes($backup))
+                $reason += "; $hostsFile was put back as it was"
+            }
+            Complete-Run 'PROBE_FAILED' $reason
         }
     }
 

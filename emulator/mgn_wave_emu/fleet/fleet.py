@@ -337,6 +337,12 @@ class Fleet:
     def set_uid(self, name_or_id: str, uid: int) -> None:
         self.node(name_or_id).uid = uid
 
+    def set_hosts_lookup(self, name_or_id: str, order: str) -> None:
+        """nsswitch's hosts order on the node: "files dns" (default) or "dns files"."""
+        if order not in ("files dns", "dns files"):
+            raise FleetError(f"hosts lookup order must be 'files dns' or 'dns files', not {order!r}")
+        self.node(name_or_id).hosts_lookup = order
+
     def override_dns(self, name: str, addresses: list[str] | None) -> None:
         """The sources' DNS answers `addresses` for `name` ([]: NXDOMAIN; None: undo)."""
         override = getattr(self.network, "override_dns", None)

@@ -44,6 +44,7 @@ LINUX_NODES = [
     "lin-half-block",
     "lin-backups",
     "lin-console",
+    "lin-dns-first",
 ]
 
 

@@ -10,6 +10,7 @@ from fleet_helpers import MGN_NAME, REGION, Installs
 
 from mgn_wave.install.parameters import (
     PARAMETER_REJECTED,
+    SOURCE_DNS_NOT_PRIVATE,
     SOURCE_DNS_UNRESOLVED,
     NodeStatus,
     parse_result,
@@ -112,6 +113,28 @@ def test_install_hosts_line_already_naming_the_pinned_host_is_disarmed_so_the_pi
         f"{public_dns.path.mgn_addresses[0]} {MGN_NAME}"
     ]
     assert _backups(sandbox) == [before]
+
+
+def test_install_pins_that_do_not_decide_the_lookup_put_the_hosts_file_back_and_install_nothing(
+    public_dns: Installs,
+) -> None:
+    # Given: a node whose resolver asks DNS before /etc/hosts (nsswitch `hosts: dns files`)
+    fleet = public_dns.fleet
+    sandbox = fleet.sandbox("lin-dns-first")
+    fleet.set_hosts_lookup("lin-dns-first", "dns files")
+    before = sandbox.hosts_file.read_text()
+    # When
+    invocation = public_dns.run("lin-dns-first", public_dns.parameters("lin-dns-first", dns_mode="hosts"))
+    # Then: the script checked what the pinned name really resolves to, not what the pin promised
+    result = parse_result(invocation["StandardOutputContent"])
+    assert result.status is NodeStatus.PROBE_FAILED
+    assert result.codes == [SOURCE_DNS_NOT_PRIVATE]
+    assert f"{MGN_NAME} resolves to 52.94." in result.findings[0].detail
+    assert f"despite the pin {public_dns.path.mgn_addresses[0]}" in result.findings[0].detail
+    assert sandbox.hosts_file.read_text() == before
+    run = sandbox.run_history[-1]
+    assert run.curl_calls == []
+    assert run.installer_calls == []
 
 
 # --- (c) half a block, and a backup on every change ----------------------------------------------------
