@@ -300,5 +300,13 @@ def test_probe_bare_s3_endpoint_name_does_not_resolve_only_names_below_it_do(pub
     s3_endpoint = public_dns.path.s3_endpoint
     # When / Then
     assert network.resolve(s3_endpoint) == []
-    assert network.resolve(f"bucket.{s3_endpoint}") != []
-    assert network.resolve(f"aws-application-migration-service-us-east-1.bucket.{s3_endpoint}") != []
+    for prefix in ("bucket", "accesspoint", "control", "aws-application-migration-service-us-east-1.bucket"):
+        assert network.resolve(f"{prefix}.{s3_endpoint}") != [], prefix
+    # the zonal names are wildcards too: below them resolves, the bare zonal name does not
+    label, rest = s3_endpoint.split(".", 1)
+    zonal = next(
+        name
+        for name in (f"{label}-{az}.{rest}" for az in ("us-east-1a", "us-east-1b", "us-east-1c"))
+        if network.resolve(f"bucket.{name}")
+    )
+    assert network.resolve(zonal) == []
