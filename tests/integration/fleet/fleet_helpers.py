@@ -36,6 +36,7 @@ LINUX_NODES = [
     "lin-nonroot",
     "lin-unresolved",
     "lin-timing",
+    "lin-route",
 ]
 
 
