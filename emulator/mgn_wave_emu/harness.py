@@ -7,6 +7,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Self
@@ -239,10 +240,21 @@ class EmulatedAws:
         self.horizons.append(self.fleet.next_change_at)
         self._activate()
         self._seed_mgn(scenario, built)
+        if scenario.cloudtrail:
+            self._trail()
         blocked = [server.name for server in scenario.fleet if server.onprem_blocks_1500]
         if blocked:
             self.block_on_premises(*blocked)
         return built
+
+    def _trail(self) -> None:
+        """The account's trail: multi-Region, logging, management events (its default selectors)."""
+        bucket = f"aws-cloudtrail-logs-{ACCOUNT_ID}-emulated"
+        location = {} if self.region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": self.region}}
+        self.client("s3").create_bucket(Bucket=bucket, **location)
+        cloudtrail = self.client("cloudtrail")
+        cloudtrail.create_trail(Name="management-events", S3BucketName=bucket, IsMultiRegionTrail=True)
+        cloudtrail.start_logging(Name="management-events")
 
     def _seed_mgn(self, scenario: Scenario, built: BuiltScenario) -> None:
         """A template as an operator left it, and agents installed before this wave (registered
@@ -350,10 +362,29 @@ class EmulatedAws:
             return 0
         delivered = 0
         for rule in self.stack.rules:
-            if EventPattern.load(json.dumps(rule.pattern)).matches_event(event):
+            if rule.schedule is None and EventPattern.load(json.dumps(rule.pattern)).matches_event(event):
                 self.lambdas.invoke(self.stack.functions[rule.function], event)
                 delivered += 1
         return delivered
+
+    def fire_schedule(self, rule_name: str) -> Any:
+        """One tick of a scheduled rule: its function gets the documented "Scheduled Event"
+        (events/docs/scheduled-event.json); returns its invocation (result, or error)."""
+        assert self.stack is not None and self.lambdas is not None, "deploy first"
+        rule = next(r for r in self.stack.rules if r.name == rule_name and r.schedule is not None)
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": ACCOUNT_ID,
+            "time": self.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": self.region,
+            "resources": [f"arn:aws:events:{self.region}:{ACCOUNT_ID}:rule/{self.stack.stack_name}-{rule.name}"],
+            "detail": {},
+        }
+        self.lambdas.invoke(self.stack.functions[rule.function], event)
+        return self.lambdas.of(rule.function)[-1]
 
     def start(self, execution_input: dict[str, Any], name: str) -> str:
         sfn = self.client("stepfunctions")
