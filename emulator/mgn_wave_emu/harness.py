@@ -250,8 +250,11 @@ class EmulatedAws:
     def _trail(self) -> None:
         """The account's trail: multi-Region, logging, management events (its default selectors)."""
         bucket = f"aws-cloudtrail-logs-{ACCOUNT_ID}-emulated"
-        location = {} if self.region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": self.region}}
-        self.client("s3").create_bucket(Bucket=bucket, **location)
+        s3 = self.client("s3")
+        if self.region == "us-east-1":
+            s3.create_bucket(Bucket=bucket)
+        else:
+            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": self.region})
         cloudtrail = self.client("cloudtrail")
         cloudtrail.create_trail(Name="management-events", S3BucketName=bucket, IsMultiRegionTrail=True)
         cloudtrail.start_logging(Name="management-events")
