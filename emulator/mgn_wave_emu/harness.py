@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 import uuid
 from collections import Counter
@@ -16,14 +15,11 @@ from unittest import mock
 import boto3
 from moto import mock_aws
 from moto.events.models import EventPattern
-from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-from moto.stepfunctions.parser.asl.component.state.exec import execute_state
 from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
-from moto.stepfunctions.parser.asl.eval.callback import callback
 
 from mgn_wave import timeutil
-from mgn_wave_emu.clock import ClockDriver, VirtualClock, VirtualEvent
+from mgn_wave_emu.clock import ClockDriver, VirtualClock
 from mgn_wave_emu.engine_patches import engine_patches
 from mgn_wave_emu.fleet import Fleet
 from mgn_wave_emu.hooks import CallRecorder, FaultPlan, ServiceEmulator, router
@@ -57,32 +53,6 @@ CONSOLE_DEFAULT_TEMPLATE: dict[str, Any] = {
     "stagingAreaTags": {},
 }
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
-
-
-class _VirtualTime:
-    """Stands in for the `time` module where the ASL engine sleeps between retries."""
-
-    def __init__(self, clock: VirtualClock) -> None:
-        self._clock = clock
-
-    def sleep(self, seconds: float) -> None:
-        self._clock.sleep(seconds)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(time, name)
-
-
-class _VirtualThreading:
-    """Stands in for the `threading` module where the ASL engine waits for a task's timeout."""
-
-    def __init__(self, clock: VirtualClock) -> None:
-        self._clock = clock
-
-    def Event(self) -> VirtualEvent:  # noqa: N802 - mirrors threading.Event
-        return VirtualEvent(self._clock)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(threading, name)
 
 
 @dataclass
@@ -130,7 +100,6 @@ class EmulatedAws:
 
         def counting_eval_body(state: CommonStateField, env: Any) -> None:
             entries[state.name] += 1
-            clock.touch()  # a state transition is work in progress: the clock driver must not jump now
             original_eval_body(state, env)
 
         def wait_in_virtual_time(_self: WaitFunction, env: Any, wait_seconds: int) -> None:
@@ -138,20 +107,19 @@ class EmulatedAws:
                 clock.sleep(wait_seconds, interrupt=env.program_state_event)
 
         self._patches = [
-            # Every place the ASL engine waits in real time: Wait states, retry intervals, task
-            # timeouts (TimeoutSeconds) and waits for a task token.
+            # A Wait state measures what it waited in real time (time.time) and would wait again:
+            # it waits once, on the virtual clock. Every other wait of the engine (retry
+            # intervals, task timeouts, task tokens, Map and Parallel joins) is put on the clock
+            # by engine_patches().
             mock.patch.object(WaitFunction, "_wait_interval", wait_in_virtual_time),
             # Count every state entered, in parent and child executions alike: a Distributed Map's
             # children are not listed by the local engine, but their transitions cost the same.
             mock.patch.object(CommonStateField, "_eval_body", counting_eval_body),
-            mock.patch.object(retrier_decl, "time", _VirtualTime(clock)),
-            mock.patch.object(execute_state, "threading", _VirtualThreading(clock)),
-            mock.patch.object(callback, "Event", lambda: VirtualEvent(clock)),
             # The emulated Lambda runtime's wall clock is the virtual one (deadlines, TTLs, timings).
             mock.patch.object(timeutil, "utcnow", clock.now),
             # No X-Ray daemon here: the emulated functions run with tracing off.
             mock.patch.dict("os.environ", {"AWS_DEFAULT_REGION": self.region, "POWERTOOLS_TRACE_DISABLED": "1"}),
-            *engine_patches(),
+            *engine_patches(clock),
         ]
         for patch in self._patches:
             patch.start()
@@ -406,7 +374,7 @@ class EmulatedAws:
                 break
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{execution_arn} still {described['status']} after {timeout_seconds}s")
-            time.sleep(0.05)  # slow enough not to look like work to the clock driver
+            time.sleep(0.05)  # the test's thread is not an actor: its polling never holds the clock
         events: list[dict[str, Any]] = []
         for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
             events.extend(page["events"])
