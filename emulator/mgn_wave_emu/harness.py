@@ -19,6 +19,7 @@ from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
 from mgn_wave import timeutil
+from mgn_wave.adapters.cloudtrail import CloudTrailAdapter
 from mgn_wave_emu.clock import ClockDriver, VirtualClock
 from mgn_wave_emu.engine_patches import engine_patches
 from mgn_wave_emu.fleet import Fleet
@@ -227,6 +228,10 @@ class EmulatedAws:
         cloudtrail.create_trail(Name="management-events", S3BucketName=bucket, IsMultiRegionTrail=True)
         cloudtrail.start_logging(Name="management-events")
 
+    def _trail_records_api_calls(self) -> bool:
+        trails = CloudTrailAdapter(self.client("cloudtrail")).trails()
+        return any(t.is_logging and t.logs_management_writes for t in trails)
+
     def _seed_mgn(self, scenario: Scenario, built: BuiltScenario) -> None:
         """A template as an operator left it, and agents installed before this wave (registered
         with their managed-node ID as the installer's --user-provided-id would have)."""
@@ -331,6 +336,8 @@ class EmulatedAws:
         (asynchronously on AWS; here in the caller's thread). Returns the number of deliveries."""
         if self.stack is None or self.lambdas is None:
             return 0
+        if event.get("detail-type") == "AWS API Call via CloudTrail" and not self._trail_records_api_calls():
+            return 0  # EventBridge gets these only through a logging trail (docs/aws-facts.md)
         delivered = 0
         for rule in self.stack.rules:
             if rule.schedule is None and EventPattern.load(json.dumps(rule.pattern)).matches_event(event):

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mgn_wave.tag_trigger import execution_name_for
+from mgn_wave_emu.scenario import load_scenario, parse_scenario
 
 if TYPE_CHECKING:
     from mgn_wave_emu.harness import EmulatedAws
@@ -156,4 +157,29 @@ def test_reconciliation_starts_only_tagged_nodes_no_wave_has_taken(aws: Emulated
     executions = _executions(aws)
     assert sorted(e["name"] for e in executions) == sorted([by_event["name"], *first.result["started"]])
     for execution in executions:
+        aws.wait(execution["executionArn"])
+
+
+def test_without_a_trail_preflight_warns_no_cloudtrail_event_arrives_and_reconciliation_starts_the_node(
+    aws: EmulatedAws,
+) -> None:
+    # Given an account without a CloudTrail trail
+    data = load_scenario("seed-clean").model_dump(mode="json")
+    data["cloudtrail"] = False
+    built = aws.build_scenario(parse_scenario(data))
+    aws.deploy(dict(built.stack_parameters))
+    assert aws.fleet is not None
+    node = aws.fleet.node("api-1").node_id
+    # When the node is tagged: EventBridge gets no CloudTrail record of it
+    assert aws.put_event(_cloudtrail_event(node)) == 0
+    assert _executions(aws) == []
+    # Then the schedule's tick starts it, and its wave's Preflight says why events did not
+    tick = aws.fire_schedule("ReconcileTaggedNodes")
+    assert execution_name_for("wave-01", node) in tick.result["started"]
+    by_name = {e["name"]: e for e in _executions(aws)}
+    result = aws.wait(by_name[execution_name_for("wave-01", node)]["executionArn"])
+    warnings = [f for f in result.output["preflight"]["findings"] if f["severity"] == "WARNING"]
+    assert [f["code"] for f in warnings] == ["CLOUDTRAIL_TRAIL_MISSING"]
+    assert "has no CloudTrail trail" in warnings[0]["message"]
+    for execution in _executions(aws):
         aws.wait(execution["executionArn"])
