@@ -27,8 +27,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/mgn-wave demo
 
+# Two workers, one per core: each test runs in one interpreter, and the emulation is GIL-bound.
+# --dist loadfile keeps a file's tests (and its module fixtures) in one worker.
 test: $(STAMP) lint typecheck template-lint checkov samtranslator
-	MGN_WAVE_SAMTRANSLATOR_PYTHON=$(SAMTRANSLATOR_VENV)/bin/python $(BIN)/pytest -q
+	MGN_WAVE_SAMTRANSLATOR_PYTHON=$(SAMTRANSLATOR_VENV)/bin/python $(BIN)/pytest -q -n 2 --dist loadfile
 
 # Least privilege measured per role, faults, secrets (tests/audit; the figures print to the terminal).
 audit: $(STAMP)

@@ -3,6 +3,8 @@ findings, and the script's own allow-lists against the injection corpus."""
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from typing import TYPE_CHECKING, Any
 
 import corpus
@@ -24,6 +26,7 @@ from mgn_wave.install.parameters import (
     parse_result,
 )
 from mgn_wave_emu.fleet.fleet import fake_installer
+from mgn_wave_emu.fleet.network import ScenarioNetworkView
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -49,6 +52,7 @@ def test_install_hosts_mode_registers_the_server_and_writes_the_hosts_block_once
     fleet = public_dns.fleet
     sandbox = fleet.sandbox("lin-hosts")
     original_hosts = sandbox.hosts_file.read_text()
+    s3_endpoint = public_dns.path.s3_endpoint
     parameters = public_dns.parameters("lin-hosts", dns_mode="hosts")
     secrets = [v[0] for k, v in parameters.to_document_parameters().items() if k.endswith(("Key", "KeyId", "Token"))]
 
@@ -68,11 +72,13 @@ def test_install_hosts_mode_registers_the_server_and_writes_the_hosts_block_once
     hosts = sandbox.hosts_file.read_text()
     assert hosts.count("# BEGIN mgn-wave") == 1
     assert f"{public_dns.path.mgn_addresses[0]} {MGN_NAME}\n# END mgn-wave" in hosts
-    assert sandbox.hosts_file.with_name("hosts.mgn-wave.bak").read_text() == original_hosts
+    (backup,) = sandbox.hosts_file.parent.glob("hosts.mgn-wave.*.bak")  # one change, one backup
+    assert backup.read_text() == original_hosts
     # the installer got the flags of a silent private install, the credentials only as flags
     (arguments,) = fleet.sandbox("lin-hosts").run_history[-1].installer_calls
     assert _flag(arguments, "--region") == "us-east-1"
-    assert _flag(arguments, "--s3-endpoint") == public_dns.path.s3_endpoint
+    # the bucket-qualified name by default: the form proven in the field (the bare one has no DNS entry)
+    assert _flag(arguments, "--s3-endpoint") == f"aws-application-migration-service-us-east-1.bucket.{s3_endpoint}"
     assert _flag(arguments, "--user-provided-id") == public_dns.node_id("lin-hosts")
     assert _flag(arguments, "--tags") == "MigrationWave=wave-01"
     assert _flag(arguments, "--aws-session-token") == "[secret]"
@@ -174,6 +180,70 @@ def test_probe_endpoint_sg_without_443_from_the_source_blocks_the_download(publi
     assert result.codes == [SOURCE_443_BLOCKED, SOURCE_443_BLOCKED]
     assert all(public_dns.path.s3_endpoint in f.detail for f in result.findings)
     assert public_dns.fleet.sandbox("lin-sg").run_history[-1].curl_calls == []
+
+
+def _subnet_id(ec2: Any, cidr: str) -> str:
+    return str(ec2.describe_subnets(Filters=[{"Name": "cidr-block", "Values": [cidr]}])["Subnets"][0]["SubnetId"])
+
+
+def test_probe_endpoint_subnet_without_a_route_back_blocks_443_from_its_interfaces(public_dns: Installs) -> None:
+    # Given: the endpoints' second subnet gets a route table of its own with no route to the sources
+    # (replies from the endpoint interfaces there leave through it and are lost)
+    aws = public_dns.aws
+    ec2 = aws.client("ec2")
+    endpoints_subnet = _subnet_id(ec2, "192.168.128.128/25")
+    vpc_id = ec2.describe_subnets(SubnetIds=[endpoints_subnet])["Subnets"][0]["VpcId"]
+    old = ec2.describe_route_tables(Filters=[{"Name": "association.subnet-id", "Values": [endpoints_subnet]}])
+    old_association = next(a for a in old["RouteTables"][0]["Associations"] if a.get("SubnetId") == endpoints_subnet)
+    lonely = ec2.create_route_table(VpcId=vpc_id)["RouteTable"]["RouteTableId"]
+    association = ec2.replace_route_table_association(
+        AssociationId=old_association["RouteTableAssociationId"], RouteTableId=lonely
+    )["NewAssociationId"]
+    try:
+        # When
+        invocation = public_dns.run("lin-route", public_dns.parameters("lin-route", dns_mode="hosts", mode="probe"))
+    finally:
+        ec2.replace_route_table_association(
+            AssociationId=association, RouteTableId=old["RouteTables"][0]["RouteTableId"]
+        )
+    # Then: the interfaces in that subnet do not answer; the ones in the staging subnet do
+    result = parse_result(invocation["StandardOutputContent"])
+    assert result.status is NodeStatus.PROBE_FAILED
+    assert set(result.codes) == {SOURCE_443_BLOCKED}
+    # (a finding's detail is cut short, so read the addresses it names in full)
+    blocked = [a for f in result.findings for a in re.findall(r"\b\d+\.\d+\.\d+\.\d+\b", f.detail)]
+    assert blocked
+    assert all(ipaddress.IPv4Address(a) in ipaddress.IPv4Network("192.168.128.128/25") for a in blocked)
+    assert public_dns.fleet.sandbox("lin-route").run_history[-1].curl_calls == []
+    # and with the association back, the same probe passes
+    again = public_dns.run("lin-route", public_dns.parameters("lin-route", dns_mode="hosts", mode="probe"))
+    assert parse_result(again["StandardOutputContent"]).status is NodeStatus.PROBE_OK
+
+
+def test_more_specific_route_to_an_internet_gateway_cuts_off_that_server_only(public_dns: Installs) -> None:
+    # Given: a /32 inside the source range routed to an internet gateway on the shared route table
+    aws = public_dns.aws
+    ec2 = aws.client("ec2")
+    staging_subnet = _subnet_id(ec2, "192.168.128.0/25")
+    vpc_id = ec2.describe_subnets(SubnetIds=[staging_subnet])["Subnets"][0]["VpcId"]
+    table = ec2.describe_route_tables(Filters=[{"Name": "association.subnet-id", "Values": [staging_subnet]}])
+    table_id = table["RouteTables"][0]["RouteTableId"]
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc_id)
+    node_ip = public_dns.fleet.node("lin-route").ip_address
+    neighbour_ip = public_dns.fleet.node("lin-probe").ip_address
+    ec2.create_route(RouteTableId=table_id, DestinationCidrBlock=f"{node_ip}/32", GatewayId=igw)
+    try:
+        network = public_dns.fleet.network
+        assert isinstance(network, ScenarioNetworkView)
+        network.refresh()
+        interfaces = public_dns.path.mgn_addresses
+        # Then: that server reaches no interface; its neighbour in the same /24 reaches them all
+        assert [network.reachable(node_ip, a, 443) for a in interfaces] == [False] * len(interfaces)
+        assert [network.reachable(neighbour_ip, a, 443) for a in interfaces] == [True] * len(interfaces)
+    finally:
+        ec2.delete_route(RouteTableId=table_id, DestinationCidrBlock=f"{node_ip}/32")
+        network.refresh()
 
 
 def test_probe_low_disk_is_reported_and_nothing_is_downloaded(public_dns: Installs) -> None:
@@ -297,5 +367,13 @@ def test_probe_bare_s3_endpoint_name_does_not_resolve_only_names_below_it_do(pub
     s3_endpoint = public_dns.path.s3_endpoint
     # When / Then
     assert network.resolve(s3_endpoint) == []
-    assert network.resolve(f"bucket.{s3_endpoint}") != []
-    assert network.resolve(f"aws-application-migration-service-us-east-1.bucket.{s3_endpoint}") != []
+    for prefix in ("bucket", "accesspoint", "control", "aws-application-migration-service-us-east-1.bucket"):
+        assert network.resolve(f"{prefix}.{s3_endpoint}") != [], prefix
+    # the zonal names are wildcards too: below them resolves, the bare zonal name does not
+    label, rest = s3_endpoint.split(".", 1)
+    zonal = next(
+        name
+        for name in (f"{label}-{az}.{rest}" for az in ("us-east-1a", "us-east-1b", "us-east-1c"))
+        if network.resolve(f"bucket.{name}")
+    )
+    assert network.resolve(zonal) == []
