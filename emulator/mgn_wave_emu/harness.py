@@ -24,6 +24,7 @@ from moto.stepfunctions.parser.asl.eval.callback import callback
 from mgn_wave import timeutil
 from mgn_wave_emu.clock import ClockDriver, VirtualClock, VirtualEvent
 from mgn_wave_emu.engine_patches import engine_patches
+from mgn_wave_emu.event_sources import EventSources
 from mgn_wave_emu.fleet import Fleet
 from mgn_wave_emu.hooks import CallRecorder, FaultPlan, ServiceEmulator, router
 from mgn_wave_emu.lambda_router import LambdaRouter
@@ -113,6 +114,7 @@ class EmulatedAws:
         self.fleet: Fleet | None = None
         self.network_oracle: NetworkOracle | None = None  # the scenario's source servers behind SSM
         self.stack: EmulatedStack | None = None
+        self.event_sources: EventSources | None = None  # schedules and SQS event sources, once deployed
         self.state_machine_arn = ""
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._patches: list[Any] = []
@@ -160,6 +162,9 @@ class EmulatedAws:
         self._activate()
         # A lambda, not the bound method: a scenario may replace the MGN emulator.
         self.horizons.append(lambda: self.mgn.next_change_at())  # noqa: PLW0108
+        # The stack's schedules and SQS batches run on the virtual clock too (event_sources.py).
+        self.horizons.append(lambda: self.event_sources.next_due() if self.event_sources else None)
+        clock.on_advance(lambda now: self.event_sources.on_advance(now) if self.event_sources else None)
         self._driver = ClockDriver(self.clock, self.horizons)
         self._driver.start()
         return self
@@ -206,6 +211,7 @@ class EmulatedAws:
         )
         self.stack = stack
         self.lambdas = LambdaRouter(stack, self.clock)
+        self.event_sources = EventSources(stack, self.lambdas, self.clock)
         self._activate()
         self._create_tables(stack)
         self._create_buckets_and_topics(stack)
@@ -345,13 +351,17 @@ class EmulatedAws:
 
     def put_event(self, event: dict[str, Any]) -> int:
         """EventBridge for the stack's rules: every rule whose pattern matches invokes its function
-        (asynchronously on AWS; here in the caller's thread). Returns the number of deliveries."""
+        (asynchronously on AWS; here in the caller's thread) or sends the event to its SQS queue.
+        Returns the number of deliveries."""
         if self.stack is None or self.lambdas is None:
             return 0
         delivered = 0
         for rule in self.stack.rules:
             if EventPattern.load(json.dumps(rule.pattern)).matches_event(event):
-                self.lambdas.invoke(self.stack.functions[rule.function], event)
+                if rule.queue is not None and self.event_sources is not None:
+                    self.event_sources.send(rule.queue, event)
+                elif rule.function is not None:
+                    self.lambdas.invoke(self.stack.functions[rule.function], event)
                 delivered += 1
         return delivered
 

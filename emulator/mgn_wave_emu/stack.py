@@ -67,11 +67,40 @@ class EmulatedTable:
 
 @dataclass(frozen=True)
 class EmulatedRule:
-    """An EventBridge rule of the template: events matching `pattern` invoke `function`."""
+    """An EventBridge rule of the template: events matching `pattern` invoke `function`, or are
+    sent to the SQS `queue` (logical IDs)."""
 
     name: str
     pattern: dict[str, Any]
+    function: str | None = None
+    queue: str | None = None
+
+
+# Lambda's SQS event source limits (docs/aws-facts.md, "SQS event source"): BatchSize 1-10,000 for a
+# standard queue, above 10 only with a batching window of at least 1 s; the window 0-300 s.
+SQS_MAX_BATCH_SIZE = 10_000
+SQS_MAX_BATCH_WITHOUT_WINDOW = 10
+SQS_MAX_BATCHING_WINDOW_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class EmulatedQueueSource:
+    """An SQS event source mapping: the queue's messages invoke `function` in batches."""
+
+    queue: str  # logical ID
     function: str  # logical ID
+    batch_size: int
+    window_seconds: int
+    visibility_timeout_seconds: int
+    max_receive_count: int | None  # the queue's redrive policy; None: messages are never moved
+
+
+@dataclass(frozen=True)
+class EmulatedSchedule:
+    """An EventBridge schedule (`rate(N minutes)`) that invokes `function` every `every_seconds`."""
+
+    function: str  # logical ID
+    every_seconds: int
 
 
 @dataclass
@@ -87,6 +116,8 @@ class EmulatedStack:
     buckets: dict[str, dict[str, Any]] = field(default_factory=dict)  # name → CloudFormation properties
     topics: list[str] = field(default_factory=list)  # topic names
     rules: list[EmulatedRule] = field(default_factory=list)
+    queue_sources: list[EmulatedQueueSource] = field(default_factory=list)
+    schedules: list[EmulatedSchedule] = field(default_factory=list)
     state_machine_name: str = ""
     state_machine_definition: str = ""
 
@@ -115,6 +146,10 @@ class _Resolver:
             "AWS::URLSuffix": "amazonaws.com",
             **stack.parameters,
         }
+
+    def resource_properties(self, logical_id: str) -> dict[str, Any]:
+        properties: dict[str, Any] = self._resources.get(logical_id, {}).get("Properties", {})
+        return properties
 
     def function_name(self, logical_id: str) -> str:
         return f"{self._stack.stack_name}-{logical_id}"
@@ -226,6 +261,65 @@ def _add_function(
                     name=event_name, pattern=resolver.resolve(event["Properties"]["Pattern"]), function=logical_id
                 )
             )
+        elif event.get("Type") == "SQS":
+            stack.queue_sources.append(_queue_source(resolver, logical_id, event_name, event["Properties"]))
+        elif event.get("Type") == "Schedule":
+            stack.schedules.append(_schedule(resolver, logical_id, event_name, event["Properties"]))
+
+
+def _arn_target(value: Any, where: str) -> str:
+    """The logical ID behind `!GetAtt X.Arn` (the only form the emulation follows)."""
+    if isinstance(value, dict) and list(value) == ["Fn::GetAtt"] and value["Fn::GetAtt"][1] == "Arn":
+        return str(value["Fn::GetAtt"][0])
+    raise ValueError(f"emulated stack: {where}: only !GetAtt <Resource>.Arn is supported, got {value}")
+
+
+def _queue_source(
+    resolver: _Resolver, function: str, event_name: str, properties: dict[str, Any]
+) -> EmulatedQueueSource:
+    queue = _arn_target(properties["Queue"], f"{function}.Events.{event_name}.Queue")
+    queue_properties = resolver.resource_properties(queue)
+    if "FifoQueue" in queue_properties:
+        raise ValueError(f"emulated stack: {queue}: FIFO queues are not emulated")
+    batch_size = int(properties.get("BatchSize", 10))
+    window = int(properties.get("MaximumBatchingWindowInSeconds", 0))
+    where = f"{function}.Events.{event_name}"
+    if not 0 <= window <= SQS_MAX_BATCHING_WINDOW_SECONDS:
+        raise ValueError(
+            f"{where}.MaximumBatchingWindowInSeconds: 0 to {SQS_MAX_BATCHING_WINDOW_SECONDS}, got {window}"
+        )
+    if not 1 <= batch_size <= SQS_MAX_BATCH_SIZE:
+        raise ValueError(f"{where}.BatchSize: 1 to {SQS_MAX_BATCH_SIZE} for a standard queue, got {batch_size}")
+    if batch_size > SQS_MAX_BATCH_WITHOUT_WINDOW and window < 1:
+        raise ValueError(
+            f"{where}.BatchSize: above {SQS_MAX_BATCH_WITHOUT_WINDOW} needs MaximumBatchingWindowInSeconds >= 1"
+        )
+    redrive = queue_properties.get("RedrivePolicy") or {}
+    return EmulatedQueueSource(
+        queue=queue,
+        function=function,
+        batch_size=batch_size,
+        window_seconds=window,
+        visibility_timeout_seconds=int(queue_properties.get("VisibilityTimeout", 30)),
+        max_receive_count=int(redrive["maxReceiveCount"]) if "maxReceiveCount" in redrive else None,
+    )
+
+
+_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86_400}
+
+
+def _schedule(resolver: _Resolver, function: str, event_name: str, properties: dict[str, Any]) -> EmulatedSchedule:
+    expression = str(resolver.resolve(properties["Schedule"]))
+    match = _RATE.fullmatch(expression)
+    # EventBridge: "minute" for a value of 1, "minutes" above (and likewise hours, days).
+    if match is None or int(match.group(1)) < 1 or (int(match.group(1)) == 1) != (not match.group(2).endswith("s")):
+        raise ValueError(
+            f"emulated stack: {function}.Events.{event_name}.Schedule: {expression!r} is not a valid rate()"
+        )
+    return EmulatedSchedule(
+        function=function, every_seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2).rstrip("s")]
+    )
 
 
 def _set_state_machine(stack: EmulatedStack, resolver: _Resolver, logical_id: str, properties: dict[str, Any]) -> None:
@@ -268,4 +362,10 @@ def resolve_stack(
             stack.topics.append(resolver.physical_name(logical_id))
         elif resource_type == "AWS::Serverless::StateMachine":
             _set_state_machine(stack, resolver, logical_id, properties)
+        elif resource_type == "AWS::Events::Rule" and "EventPattern" in properties:
+            for target in properties.get("Targets", []):
+                queue = _arn_target(target["Arn"], f"{logical_id}.Targets")
+                stack.rules.append(
+                    EmulatedRule(name=logical_id, pattern=resolver.resolve(properties["EventPattern"]), queue=queue)
+                )
     return stack
