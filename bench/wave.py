@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 READY_EVENT = "MGN Source Server Lifecycle State Change"
 # The functions whose invocation can decide a server's verdict.
-DECIDERS = ("AwaitReplicationFunction", "ReplicationEventFunction", "PollReplicationFunction")
+DECIDERS = ("ReplicationWatchFunction", "ReplicationEventFunction", "PollReplicationFunction")
 
 
 class _TimedInvocations(list[Any]):
@@ -63,6 +63,7 @@ class WaveRun:
     longest_poll_gap_seconds: float = 0.0
     # Polls a 5-minute loop would have made in the gaps longer than one interval.
     skipped_polls: int = 0
+    dynamodb_requests: int = 0  # by the functions and the state machine (not the harness)
 
     @property
     def per_server_transitions(self) -> float:
@@ -133,6 +134,7 @@ def run_wave(
             peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             longest_poll_gap_seconds=max(gaps, default=0.0),
             skipped_polls=sum(max(0, round(g / POLL_SECONDS) - 1) for g in gaps) if baseline else 0,
+            dynamodb_requests=sum(1 for c in aws.calls.calls if c.service_id == "dynamodb" and c.principal != "driver"),
         )
 
 
@@ -169,10 +171,8 @@ def _ready_to_verdict(aws: EmulatedAws, invocations: _TimedInvocations, names: d
 def _decided_servers(logical: str, event: Any, result: Any) -> list[str]:
     if not isinstance(result, dict) or not isinstance(event, dict):
         return []
-    if logical == "ReplicationEventFunction":
-        if not result.get("completed"):
-            return []
-        return [r.rsplit("/", 1)[1] for r in event.get("resources", []) if isinstance(r, str)]
+    if logical in ("ReplicationEventFunction", "ReplicationWatchFunction"):
+        return [s for s in result.get("decidedServers", []) if isinstance(s, str)]
     if result.get("outcome") in (None, "WAITING"):
         return []
     server_id = event.get("sourceServerId")

@@ -22,6 +22,7 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_funct
 from moto.stepfunctions.parser.asl.eval.callback import callback
 
 from mgn_wave import timeutil
+from mgn_wave_emu.callback_patch import callback_patches
 from mgn_wave_emu.clock import ClockDriver, VirtualClock, VirtualEvent
 from mgn_wave_emu.engine_patches import engine_patches
 from mgn_wave_emu.event_sources import EventSources
@@ -153,6 +154,7 @@ class EmulatedAws:
             # No X-Ray daemon here: the emulated functions run with tracing off.
             mock.patch.dict("os.environ", {"AWS_DEFAULT_REGION": self.region, "POWERTOOLS_TRACE_DISABLED": "1"}),
             *engine_patches(),
+            *callback_patches(),  # a task token answers once (callback_patch.py)
         ]
         for patch in self._patches:
             patch.start()

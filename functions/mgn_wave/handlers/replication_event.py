@@ -61,4 +61,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         # MGN throttled us past the SDK's retries: the batch goes back to the queue and is
         # delivered again after the visibility timeout (the watch would also pick it up).
         raise TransientAwsError(f"{decided.deferred} waiting tasks not decided: MGN throttled the describe")
-    return {"completed": decided.completed, "waiting": decided.waiting}
+    return {
+        "completed": decided.completed,
+        "waiting": decided.waiting,
+        "dropped": decided.dropped,
+        "decidedServers": decided.decided_servers,
+    }

@@ -37,6 +37,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         "stillWaiting": decided.still_waiting,
         "dropped": decided.dropped,
         "deferred": decided.deferred,
+        "decidedServers": decided.decided_servers,
     }
     logger.info("watch pass", extra=summary)
     return summary

@@ -4,7 +4,7 @@ all waiting servers at once) — in as few DescribeSourceServers calls as MGN al
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from mgn_wave import timeutil
@@ -60,10 +60,12 @@ class Decisions:
     still_waiting: int = 0
     dropped: int = 0  # tokens of waves that no longer run, or tasks that no longer wait
     deferred: int = 0  # tokens whose servers MGN did not answer for (throttled): the next look takes them
+    decided_servers: list[str] = field(default_factory=list)  # the servers whose tasks got their verdict
 
     def add(self, other: Decisions) -> None:
         for name in ("waiting", "described", "completed", "still_waiting", "dropped", "deferred"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.decided_servers += other.decided_servers
 
 
 def decide_waiting(
@@ -126,6 +128,7 @@ def _decide_one(  # noqa: PLR0917 - one private helper of decide_waiting, called
         return
     if callbacks.complete(token.token, verdict.model_dump(mode="json", by_alias=True)):
         done.completed += 1
+        done.decided_servers.append(token.source_server_id)
     else:
         done.dropped += 1
     tokens.forget(token)
