@@ -54,6 +54,11 @@ def measure(servers: int) -> dict[str, object]:
         run_wave(one, lose_events=True),
         run_wave(one, baseline=True),
     )
+    print(
+        f"1 server: lost {lost.ready_to_verdict_seconds}, flowing {events.ready_to_verdict_seconds}, "
+        f"polling {poll.ready_to_verdict_seconds}",
+        flush=True,
+    )
     big = run_in_subprocess(servers, disk_gib=DAY_OF_SYNC_GIB, lose_events=True, timeout_seconds=1500)
     figures: dict[str, object] = {
         "verdict_latency_events_lost_max_s": max(lost.ready_to_verdict_seconds, default=None),

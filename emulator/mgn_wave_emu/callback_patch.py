@@ -18,12 +18,12 @@ from moto.stepfunctions.parser.asl.eval.callback.callback import (
 )
 
 
-class TaskDoesNotExistError(AWSError):
+class TaskDoesNotExistError(AWSError):  # type: ignore[misc]  # moto ships no type hints here
     TYPE = "TaskDoesNotExist"
     STATUS = 400
 
 
-class TaskTimedOutError(AWSError):
+class TaskTimedOutError(AWSError):  # type: ignore[misc]
     TYPE = "TaskTimedOut"
     STATUS = 400
 
