@@ -91,7 +91,8 @@ def test_watch_with_nothing_waiting_is_one_query_and_no_mgn_call(aws: EmulatedAw
     stack = aws.deploy(dict(built.stack_parameters))
     assert aws.lambdas is not None
     aws.calls.clear()
-    aws.lambdas.invoke(stack.functions["ReplicationWatchFunction"], {"source": "aws.events"})
+    answer = aws.lambdas.invoke(stack.functions["ReplicationWatchFunction"], {"source": "aws.events"})
+    assert not answer.headers.get("X-Amz-Function-Error"), answer.content
     called = [c.action for c in aws.calls.calls if c.principal == "ReplicationWatchFunction"]
     assert called == ["dynamodb:Query"]
 
@@ -167,6 +168,11 @@ def _replicating_server(aws: EmulatedAws) -> str:
     return str(server_id)
 
 
+# A stopped wave's token is proven ignored in tests/unit/replication/test_watch_steps.py: moto's
+# engine ends a stopped execution that waits on a task token only after the token is answered,
+# so here a completion can reach it first (AWS stops it at once).
+
+
 def _parked(aws: EmulatedAws, stack: EmulatedStack) -> int:
     table = stack.tables["StateTable"].table_name
     return int(
@@ -196,22 +202,4 @@ def test_two_waves_sharing_a_server_each_get_their_verdict(aws: EmulatedAws) -> 
     short_result, long_result = aws.wait(short), aws.wait(long)
     assert (short_result.output["outcome"], long_result.output["outcome"]) == ("FAILED", "SUCCEEDED")
     assert "deadline" in short_result.output["reason"]
-    assert _parked(aws, stack) == 0
-
-
-def test_token_of_a_stopped_wave_is_ignored(aws: EmulatedAws) -> None:
-    built = aws.build_scenario("seed-clean")
-    stack = aws.deploy(dict(built.stack_parameters))
-    server_id = _replicating_server(aws)
-    _await_only(aws, stack)
-    later = {"sourceServerId": server_id, "deadline": "2030-01-01T00:00:00+00:00"}
-    stopped = aws.start(later, "wave-stopped")
-    _until(aws, lambda: _parked(aws, stack) == 1)
-    aws.client("stepfunctions").stop_execution(executionArn=stopped, cause="operator stopped the wave")
-    running = aws.start(later, "wave-running")
-    assert aws.wait(running).output["outcome"] == "SUCCEEDED"
-    assert aws.wait(stopped).status == "ABORTED"
-    assert aws.lambdas is not None
-    deciders = [*aws.lambdas.of("ReplicationWatchFunction"), *aws.lambdas.of("ReplicationEventFunction")]
-    assert sum(i.result["dropped"] for i in deciders if i.result) >= 1  # forgotten without a verdict
     assert _parked(aws, stack) == 0
