@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import coldstart, payloads, transitions
+from bench import coldstart, payloads, transitions, watch
 from bench.results import record
 from bench.scenarios import DAY_OF_SYNC_GIB
 from bench.wave import WaveRun, run_in_subprocess
@@ -232,6 +232,10 @@ def main() -> None:
         print("note:", note)
     args.output.write_text(text + "\n", encoding="utf-8")
     progress(f"wrote {args.output}")
+    progress(f"wave-level watch: 1 server 24 h (events / lost / 5-minute polling), {args.mgn_servers} servers lost")
+    figures = watch.measure(args.mgn_servers)
+    record(figures)
+    print(watch.write_section(args.output, figures))
     sys.exit(0)
 
 

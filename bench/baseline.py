@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 POLL_WAIT_STATE = "PollEvery5Minutes"
+POLL_DECIDED_STATE = "Decided?"
 POLL_SECONDS = 300
 
 
@@ -26,6 +27,13 @@ def polling_definition(shipped: str | dict[str, Any], poll_seconds: int = POLL_S
         "Comment": "bench baseline: poll MGN every 5 minutes",
         "Seconds": poll_seconds,
         "Next": "PollReplication",
+    }
+    # The shipped PollReplication is the deadline's final verdict; here it loops while WAITING.
+    states["PollReplication"]["Next"] = POLL_DECIDED_STATE
+    states[POLL_DECIDED_STATE] = {
+        "Type": "Choice",
+        "Choices": [{"Variable": "$.verdict.outcome", "StringEquals": "WAITING", "Next": POLL_WAIT_STATE}],
+        "Default": "ServerResult",
     }
     for state in states.values():
         if state.get("Next") == "AwaitReplication":

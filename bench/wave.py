@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 READY_EVENT = "MGN Source Server Lifecycle State Change"
 # The functions whose invocation can decide a server's verdict.
-DECIDERS = ("AwaitReplicationFunction", "ReplicationEventFunction", "PollReplicationFunction")
+DECIDERS = ("ReplicationWatchFunction", "ReplicationEventFunction", "PollReplicationFunction")
 
 
 class _TimedInvocations(list[Any]):
@@ -61,6 +61,7 @@ class WaveRun:
     skipped_polls: int = 0
     # The largest state input, output, task result or Map result the strict emulator checked.
     largest_state_payload_bytes: int = 0
+    dynamodb_requests: int = 0  # by the functions and the state machine (not the harness)
 
     @property
     def per_server_transitions(self) -> float:
@@ -130,6 +131,7 @@ def run_wave(
             longest_poll_gap_seconds=max(gaps, default=0.0),
             skipped_polls=sum(max(0, round(g / POLL_SECONDS) - 1) for g in gaps) if baseline else 0,
             largest_state_payload_bytes=aws.limits.payloads.largest,
+            dynamodb_requests=sum(1 for c in aws.calls.calls if c.service_id == "dynamodb" and c.principal != "driver"),
         )
 
 
@@ -166,10 +168,8 @@ def _ready_to_verdict(aws: EmulatedAws, invocations: _TimedInvocations, names: d
 def _decided_servers(logical: str, event: Any, result: Any) -> list[str]:
     if not isinstance(result, dict) or not isinstance(event, dict):
         return []
-    if logical == "ReplicationEventFunction":
-        if not result.get("completed"):
-            return []
-        return [r.rsplit("/", 1)[1] for r in event.get("resources", []) if isinstance(r, str)]
+    if logical in ("ReplicationEventFunction", "ReplicationWatchFunction"):
+        return [s for s in result.get("decidedServers", []) if isinstance(s, str)]
     if result.get("outcome") in (None, "WAITING"):
         return []
     server_id = event.get("sourceServerId")

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from mgn_wave.models.findings import Finding
     from mgn_wave.models.replication import EnforcementReport
     from mgn_wave.models.server import ServerResult, WaveSummary
-    from mgn_wave_cli.waves import Execution, WaveProgress
+    from mgn_wave_cli.waves import Execution, ServerRow, WaveProgress
 
 STATUS_STYLE = {"SUCCEEDED": "green", "FAILED": "bold red", "SKIPPED": "yellow"}
 EXECUTION_STYLE = {
@@ -181,14 +181,24 @@ def progress_table(progress: WaveProgress, title: str) -> Table:
             row.instance_id,
             row.source_server_id or "-",
             row.step,
-            row.phase or "-",
+            _phase(row),
             ProgressBar(total=100, completed=percent, width=12) if known else Text("-", style="dim"),
             f"{percent:.0f}" if known else "",
             Text(row.status or "…", style=STATUS_STYLE.get(row.status or "", "dim")),
         )
+    stalled = [row for row in progress.servers if row.stalled_error and not row.status]
+    if stalled:
+        # Still waiting: MGN retries, and the wave fails the server only after StalledGraceMinutes.
+        table.caption = "\n".join(f"{row.name or row.instance_id} stalled: {row.stall_hint}" for row in stalled)
     if not progress.rows:
         table.caption = "the wave's servers are known once ResolveServers ran"
     return table
+
+
+def _phase(row: ServerRow) -> str:
+    if row.stalled_error and not row.status:
+        return f"STALLED {row.stalled_error}, next attempt {row.next_attempt}"
+    return row.phase or "-"
 
 
 class ProgressLog:

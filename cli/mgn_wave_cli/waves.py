@@ -360,6 +360,10 @@ class ServerRow:
     progress_percent: float | None = None  # initial sync, once known
     status: str | None = None  # the wave's verdict: SUCCEEDED | FAILED | SKIPPED once decided
     reason: str = ""
+    # Stalled while MGN retries on its own: the error, when MGN tries again, and what to check.
+    stalled_error: str | None = None
+    next_attempt: str | None = None
+    stall_hint: str = ""
 
 
 @dataclass
@@ -521,6 +525,12 @@ class WaveProgress:
         row.name = row.name or hints.get("hostname")
         row.source_server_id = row.source_server_id or verdict.source_server_id
         self._verdict(row, verdict.model_dump(mode="json", by_alias=True), decides=False)
+        retrying = verdict.next_attempt_date_time is not None and verdict.data_replication_error is not None
+        row.stalled_error = (
+            verdict.data_replication_error.error if retrying and verdict.data_replication_error else None
+        )
+        row.next_attempt = timeutil.iso(verdict.next_attempt_date_time) if verdict.next_attempt_date_time else None
+        row.stall_hint = verdict.hint if retrying else ""
 
 
 def current_state(events: Iterable[Mapping[str, Any]]) -> str | None:

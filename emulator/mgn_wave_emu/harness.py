@@ -23,8 +23,10 @@ from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommu
 
 from mgn_wave import timeutil
 from mgn_wave.adapters.cloudtrail import CloudTrailAdapter
+from mgn_wave_emu.callback_patch import callback_patches
 from mgn_wave_emu.clock import ClockDriver, VirtualClock
 from mgn_wave_emu.engine_patches import engine_patches
+from mgn_wave_emu.event_sources import EventSources
 from mgn_wave_emu.fleet import Fleet
 from mgn_wave_emu.hooks import CallRecorder, FaultPlan, ServiceEmulator, router
 from mgn_wave_emu.lambda_router import LambdaRouter
@@ -95,6 +97,7 @@ class EmulatedAws:
         self.fleet: Fleet | None = None
         self.network_oracle: NetworkOracle | None = None  # the scenario's source servers behind SSM
         self.stack: EmulatedStack | None = None
+        self.event_sources: EventSources | None = None  # schedules and SQS event sources, once deployed
         self.state_machine_arn = ""
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._patches: list[Any] = []
@@ -147,6 +150,7 @@ class EmulatedAws:
             mock.patch.dict("os.environ", {"AWS_DEFAULT_REGION": self.region, "POWERTOOLS_TRACE_DISABLED": "1"}),
             *engine_patches(clock),
             *self.limits.engine_patches(),
+            *callback_patches(),  # a task token answers once (callback_patch.py)
         ]
         for patch in self._patches:
             patch.start()
@@ -156,6 +160,9 @@ class EmulatedAws:
         self._activate()
         # A lambda, not the bound method: a scenario may replace the MGN emulator.
         self.horizons.append(lambda: self.mgn.next_change_at())  # noqa: PLW0108
+        # The stack's schedules and SQS batches run on the virtual clock too (event_sources.py).
+        self.horizons.append(lambda: self.event_sources.next_due() if self.event_sources else None)
+        clock.on_advance(lambda now: self.event_sources.on_advance(now) if self.event_sources else None)
         self._driver = ClockDriver(self.clock, self.horizons)
         self._driver.start()
         return self
@@ -211,6 +218,10 @@ class EmulatedAws:
             self.fleet.document_name = stack.physical_name("InstallAgentDocument")
         self.stack = stack
         self.lambdas = LambdaRouter(stack, self.clock)
+        self.event_sources = EventSources(stack, self.lambdas, self.clock)
+        # The tag reconciliation starts waves of its own for tagged nodes: a test fires it by hand
+        # (fire_schedule), so each test sees only the executions it starts.
+        self.event_sources.paused_schedules.add("TagReconcileFunction")
         self._activate()
         self._create_tables(stack)
         self._create_buckets_and_topics(stack)
@@ -368,7 +379,8 @@ class EmulatedAws:
 
     def put_event(self, event: dict[str, Any]) -> int:
         """EventBridge for the stack's rules: every rule whose pattern matches invokes its function
-        (asynchronously on AWS; here in the caller's thread). Returns the number of deliveries."""
+        (asynchronously on AWS; here in the caller's thread) or sends the event to its SQS queue.
+        Returns the number of deliveries."""
         if self.stack is None or self.lambdas is None:
             return 0
         if event.get("detail-type") == "AWS API Call via CloudTrail" and not self._trail_records_api_calls():
@@ -376,7 +388,10 @@ class EmulatedAws:
         delivered = 0
         for rule in self.stack.rules:
             if rule.schedule is None and EventPattern.load(json.dumps(rule.pattern)).matches_event(event):
-                self.lambdas.invoke(self.stack.functions[rule.function], event)
+                if rule.queue is not None and self.event_sources is not None:
+                    self.event_sources.send(rule.queue, event)
+                elif rule.function is not None:
+                    self.lambdas.invoke(self.stack.functions[rule.function], event)
                 delivered += 1
         return delivered
 
@@ -385,6 +400,7 @@ class EmulatedAws:
         (events/docs/scheduled-event.json); returns its invocation (result, or error)."""
         assert self.stack is not None and self.lambdas is not None, "deploy first"
         rule = next(r for r in self.stack.rules if r.name == rule_name and r.schedule is not None)
+        assert rule.function is not None, f"{rule_name} invokes no function"
         event = {
             "version": "0",
             "id": str(uuid.uuid4()),

@@ -74,13 +74,43 @@ class EmulatedTable:
 
 @dataclass(frozen=True)
 class EmulatedRule:
-    """An EventBridge rule of the template: events matching `pattern` invoke `function`; a
-    scheduled rule (`schedule`, no pattern) invokes it at its rate (`EmulatedAws.fire_schedule`)."""
+    """An EventBridge rule of the template: events matching `pattern` invoke `function`, or are
+    sent to the SQS `queue` (logical IDs); a scheduled rule (`schedule`, no pattern) invokes
+    `function` at its rate (on the virtual clock, and by hand with `EmulatedAws.fire_schedule`)."""
 
     name: str
     pattern: dict[str, Any]
+    function: str | None = None
+    queue: str | None = None
+    schedule: str | None = None  # rate(...)
+
+
+# Lambda's SQS event source limits (docs/aws-facts.md, "SQS event source"): BatchSize 1-10,000 for a
+# standard queue, above 10 only with a batching window of at least 1 s; the window 0-300 s.
+SQS_MAX_BATCH_SIZE = 10_000
+SQS_MAX_BATCH_WITHOUT_WINDOW = 10
+SQS_MAX_BATCHING_WINDOW_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class EmulatedQueueSource:
+    """An SQS event source mapping: the queue's messages invoke `function` in batches."""
+
+    queue: str  # logical ID
     function: str  # logical ID
-    schedule: str | None = None
+    batch_size: int
+    window_seconds: int
+    visibility_timeout_seconds: int
+    max_receive_count: int | None  # the queue's redrive policy; None: messages are never moved
+
+
+@dataclass(frozen=True)
+class EmulatedSchedule:
+    """An EventBridge schedule (`rate(N minutes)`) that invokes `function` every `every_seconds`."""
+
+    function: str  # logical ID
+    every_seconds: int
+    rule: str = ""  # the event's name in the template (the rule `fire_schedule` names)
 
 
 @dataclass(frozen=True)
@@ -162,6 +192,8 @@ class EmulatedStack:
     buckets: dict[str, dict[str, Any]] = field(default_factory=dict)  # name → CloudFormation properties
     topics: list[str] = field(default_factory=list)  # topic names
     rules: list[EmulatedRule] = field(default_factory=list)
+    queue_sources: list[EmulatedQueueSource] = field(default_factory=list)
+    schedules: list[EmulatedSchedule] = field(default_factory=list)
     state_machine_name: str = ""
     state_machine_definition: str = ""
     roles: dict[str, EmulatedRole] = field(default_factory=dict)  # logical ID -> role
@@ -219,6 +251,10 @@ class _Resolver:
             raise ValueError(f"emulated stack: no resource {logical_id}")
         kind = str(resource.get("Type"))
         return SAM_TYPES.get(kind, kind)
+
+    def resource_properties(self, logical_id: str) -> dict[str, Any]:
+        properties: dict[str, Any] = self._resources.get(logical_id, {}).get("Properties", {})
+        return properties
 
     def physical_name(self, logical_id: str) -> str:
         """The name the template sets, else the one CloudFormation generates."""
@@ -367,10 +403,13 @@ def _add_function(
                     name=event_name, pattern=resolver.resolve(event["Properties"]["Pattern"]), function=logical_id
                 )
             )
+        elif event.get("Type") == "SQS":
+            stack.queue_sources.append(_queue_source(resolver, logical_id, event_name, event["Properties"]))
         elif event.get("Type") == "Schedule":
             expression = str(resolver.resolve(event["Properties"]["Schedule"]))
             _check_rate_expression(expression, f"{logical_id}.Events.{event_name}")
             stack.rules.append(EmulatedRule(name=event_name, pattern={}, function=logical_id, schedule=expression))
+            stack.schedules.append(_schedule(logical_id, event_name, expression))
 
 
 # EventBridge rate expressions (the CloudWatch Events guide, "Schedule Expressions for Rules"):
@@ -382,6 +421,56 @@ def _check_rate_expression(expression: str, where: str) -> None:
     match = _RATE.fullmatch(expression)
     if match is None or (match.group("value") == "1") != (not match.group("unit").endswith("s")):
         raise ValueError(f"emulated stack: {where}: {expression!r} is not a valid rate expression")
+
+
+def _arn_target(value: Any, where: str) -> str:
+    """The logical ID behind `!GetAtt X.Arn` (the only form the emulation follows)."""
+    if isinstance(value, dict) and list(value) == ["Fn::GetAtt"] and value["Fn::GetAtt"][1] == "Arn":
+        return str(value["Fn::GetAtt"][0])
+    raise ValueError(f"emulated stack: {where}: only !GetAtt <Resource>.Arn is supported, got {value}")
+
+
+def _queue_source(
+    resolver: _Resolver, function: str, event_name: str, properties: dict[str, Any]
+) -> EmulatedQueueSource:
+    queue = _arn_target(properties["Queue"], f"{function}.Events.{event_name}.Queue")
+    queue_properties = resolver.resource_properties(queue)
+    if "FifoQueue" in queue_properties:
+        raise ValueError(f"emulated stack: {queue}: FIFO queues are not emulated")
+    batch_size = int(properties.get("BatchSize", 10))
+    window = int(properties.get("MaximumBatchingWindowInSeconds", 0))
+    where = f"{function}.Events.{event_name}"
+    if not 0 <= window <= SQS_MAX_BATCHING_WINDOW_SECONDS:
+        raise ValueError(
+            f"{where}.MaximumBatchingWindowInSeconds: 0 to {SQS_MAX_BATCHING_WINDOW_SECONDS}, got {window}"
+        )
+    if not 1 <= batch_size <= SQS_MAX_BATCH_SIZE:
+        raise ValueError(f"{where}.BatchSize: 1 to {SQS_MAX_BATCH_SIZE} for a standard queue, got {batch_size}")
+    if batch_size > SQS_MAX_BATCH_WITHOUT_WINDOW and window < 1:
+        raise ValueError(
+            f"{where}.BatchSize: above {SQS_MAX_BATCH_WITHOUT_WINDOW} needs MaximumBatchingWindowInSeconds >= 1"
+        )
+    redrive = queue_properties.get("RedrivePolicy") or {}
+    return EmulatedQueueSource(
+        queue=queue,
+        function=function,
+        batch_size=batch_size,
+        window_seconds=window,
+        visibility_timeout_seconds=int(queue_properties.get("VisibilityTimeout", 30)),
+        max_receive_count=int(redrive["maxReceiveCount"]) if "maxReceiveCount" in redrive else None,
+    )
+
+
+_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86_400}
+
+
+def _schedule(function: str, event_name: str, expression: str) -> EmulatedSchedule:
+    """The schedule of a rate expression `_check_rate_expression` accepted."""
+    match = _RATE.fullmatch(expression)
+    if match is None:
+        raise ValueError(f"emulated stack: {function}.Events.{event_name}: {expression!r} is not a valid rate()")
+    every = int(match.group("value")) * _UNIT_SECONDS[match.group("unit").rstrip("s")]
+    return EmulatedSchedule(function=function, every_seconds=every, rule=event_name)
 
 
 def _set_state_machine(stack: EmulatedStack, resolver: _Resolver, logical_id: str, properties: dict[str, Any]) -> None:
@@ -488,4 +577,10 @@ def resolve_stack(
             stack.topics.append(resolver.physical_name(logical_id))
         elif resource_type == "AWS::Serverless::StateMachine":
             _set_state_machine(stack, resolver, logical_id, properties)
+        elif resource_type == "AWS::Events::Rule" and "EventPattern" in properties:
+            for target in properties.get("Targets", []):
+                queue = _arn_target(target["Arn"], f"{logical_id}.Targets")
+                stack.rules.append(
+                    EmulatedRule(name=logical_id, pattern=resolver.resolve(properties["EventPattern"]), queue=queue)
+                )
     return stack

@@ -7,6 +7,7 @@ falls back to a silent default.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
@@ -163,8 +164,9 @@ def install_settings_from_env() -> InstallSettings:
     )
 
 
-def replication_poll_minutes_from_env() -> int:
-    return _whole_number("REPLICATION_POLL_MINUTES", 5, 1440, "ReplicationPollMinutes")
+def stall_grace_from_env() -> timedelta:
+    """How long a stall MGN retries on its own stays a wait, not a failure (StalledGraceMinutes)."""
+    return timedelta(minutes=_whole_number("STALLED_GRACE_MINUTES", 0, 10_080, "StalledGraceMinutes"))
 
 
 def state_machine_arn_from_env() -> str:

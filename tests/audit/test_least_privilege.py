@@ -75,15 +75,15 @@ NOT_EXERCISED: dict[tuple[str, str], str] = {
         "repairs a newly registered server whose settings drifted from the enforced template;"
         " here every server registers after EnforceTemplate, so none drifts"
     ),
-    ("AwaitReplicationFunction", "states:SendTaskSuccess"): (
-        "completes its own task when the server already has a verdict at the first look;"
-        " in these waves the verdict always arrives later, by event"
-    ),
     ("InstallAgentsFunction", "dynamodb:GetItem"): (
         "Powertools idempotency reads the stored record of a duplicated request (a retried InstallAgents)"
     ),
     ("InstallAgentsFunction", "dynamodb:DeleteItem"): (
         "Powertools idempotency deletes its in-progress record when the send fails, so a retry can run"
+    ),
+    ("ReplicationWatchFunction", "dynamodb:UpdateItem"): (
+        "records when a wave first saw a server stalled while MGN retries (tests/e2e/test_wave_watch.py);"
+        " here the Stalled event reaches ReplicationEvent first, which records it"
     ),
     (STATE_MACHINE_LOGICAL_ID, "states:StartExecution"): (
         "Distributed Map starts a child execution per server on AWS; the local engine runs them inline"
@@ -137,7 +137,7 @@ def used_actions() -> dict[str, set[str]]:
             expected = "FAILED" if scenario == "seed-misconfigured" else "SUCCEEDED"
             assert result.status == expected, (scenario, result.error, result.cause)
             _merge(used, aws)
-    with EmulatedAws() as aws:  # the tag trigger starts a one-server wave; lost MGN events force the poll
+    with EmulatedAws() as aws:  # the tag trigger starts a one-server wave; lost MGN events leave it to the watch
         aws.deploy_scenario("seed-clean")
         assert aws.fleet is not None
         aws.mgn.event_faults(lose=1.0, seed=1)
@@ -152,6 +152,16 @@ def used_actions() -> dict[str, set[str]]:
         for started in sfn.list_executions(stateMachineArn=aws.state_machine_arn)["executions"]:
             aws.wait(started["executionArn"])
         assert aws.wait(execution["executionArn"]).status == "SUCCEEDED"
+        assert aws.lambdas is not None
+        assert any(i.result and i.result["completed"] for i in aws.lambdas.of("ReplicationWatchFunction"))
+        _merge(used, aws)
+    with EmulatedAws() as aws:  # a one-hour deadline on a long sync: the deadline's last look decides
+        built = aws.build_scenario("seed-clean")
+        aws.deploy({**built.stack_parameters, "ReplicationDeadlineHours": "1"})
+        aws.mgn.event_faults(lose=1.0)
+        assert aws.event_sources is not None
+        aws.event_sources.paused_schedules.add("ReplicationWatchFunction")  # the watch disabled by hand
+        assert aws.run({"wave": "wave-01"}).status == "SUCCEEDED"
         assert aws.state_entries["PollReplication"] >= 1
         _merge(used, aws)
     return dict(used)

@@ -1,9 +1,11 @@
-"""Waiting for replication inside MigrateWave: event-driven, polling only as the fallback."""
+"""Waiting for replication inside MigrateWave: event-driven, the wave-level watch as the fallback."""
 
 from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING
+
+from mgn_wave import timeutil
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -30,8 +32,11 @@ def test_replication_healthy_is_decided_by_the_event_without_polling(
     deployed("seed-clean")
     result = aws.run({"wave": "wave-01"})
     assert _verdicts(aws, result) == {name: ("SUCCEEDED", "HEALTHY") for name in NEW_LINUX}
-    assert _entered(aws, "PollReplication") == 0  # the 6-hour fallback never fired
-    assert _entered(aws, "AwaitReplication") == len(NEW_LINUX)
+    assert _entered(aws, "PollReplication") == 0  # the deadline's last look never ran
+    assert _entered(aws, "AwaitReplication") == len(NEW_LINUX)  # one wait per server, no re-wait
+    assert aws.lambdas is not None
+    batches = [i.result for i in aws.lambdas.of("ReplicationEventFunction") if i.result]
+    assert sum(b["completed"] for b in batches) == len(NEW_LINUX)
 
 
 def test_replication_blocked_1500_stalls_with_the_private_path_hint(
@@ -42,24 +47,33 @@ def test_replication_blocked_1500_stalls_with_the_private_path_hint(
     aws.block_on_premises("api-1")
     # When
     result = aws.run({"wave": "wave-01"})
-    # Then
+    # Then: FAILED once MGN's own retries went on for the grace period (StalledGraceMinutes, 120)
     servers = aws.server_results(result.output)
     assert (servers["api-1"]["status"], servers["api-1"]["phase"]) == ("FAILED", "STALLED")
     assert "FAILED_TO_CONNECT_AGENT_TO_REPLICATION_SERVER" in servers["api-1"]["reason"]
+    assert "120 minutes after the wave first saw it stalled" in servers["api-1"]["reason"]
     assert "1500" in servers["api-1"]["hint"]
     assert servers["app-1"]["status"] == "SUCCEEDED"
 
 
-def test_replication_every_event_lost_fallback_reaches_the_same_verdicts(
+def test_replication_every_event_lost_the_watch_reaches_the_same_verdicts_within_its_interval(
     aws: EmulatedAws, deployed: Callable[[str], BuiltScenario]
 ) -> None:
     deployed("seed-clean")
     aws.mgn.event_faults(lose=1.0)
     result = aws.run({"wave": "wave-01"})
     assert _verdicts(aws, result) == {name: ("SUCCEEDED", "HEALTHY") for name in NEW_LINUX}
-    assert _entered(aws, "PollReplication") >= len(NEW_LINUX)
+    assert _entered(aws, "PollReplication") == 0
+    assert _entered(aws, "AwaitReplication") == len(NEW_LINUX)
     assert aws.lambdas is not None
     assert aws.lambdas.of("ReplicationEventFunction") == []
+    passes = [i for i in aws.lambdas.of("ReplicationWatchFunction") if i.result]
+    assert sum(p.result["completed"] for p in passes) == len(NEW_LINUX)
+    # Each verdict came at most one interval (5 minutes) after the server became READY_FOR_TEST.
+    deciding = [p.started for p in passes if p.result["completed"] and p.started]
+    for name in NEW_LINUX:
+        healthy = timeutil.parse_iso(aws.server_results(result.output)[name]["timings"]["healthy"])
+        assert any(0 <= (moment - healthy).total_seconds() <= 300 for moment in deciding), (name, healthy, deciding)
 
 
 def test_replication_events_delivered_three_times_complete_each_server_once(
@@ -70,16 +84,17 @@ def test_replication_events_delivered_three_times_complete_each_server_once(
     result = aws.run({"wave": "wave-01"})
     assert _verdicts(aws, result) == {name: ("SUCCEEDED", "HEALTHY") for name in NEW_LINUX}
     assert aws.lambdas is not None
-    deliveries = aws.lambdas.of("ReplicationEventFunction")
-    completions = sum(i.result["completed"] for i in deliveries if i.result)
-    assert len(deliveries) >= 3 * len(NEW_LINUX)
+    deciders = [*aws.lambdas.of("ReplicationEventFunction"), *aws.lambdas.of("ReplicationWatchFunction")]
+    completions = sum(i.result["completed"] for i in deciders if i.result)
+    records = sum(len(i.event["Records"]) for i in aws.lambdas.of("ReplicationEventFunction"))
+    assert records >= 3 * len(NEW_LINUX)  # every copy was delivered (in batches)
     assert completions == len(NEW_LINUX)
 
 
 def test_replication_deadline_fails_the_slow_server_with_its_last_phase(aws: EmulatedAws) -> None:
     # Given: a wave that may wait one hour; app-1's 120 GiB take about three, api-1's 16 GiB half an hour
     built = aws.build_scenario("seed-clean")
-    aws.deploy({**built.stack_parameters, "ReplicationDeadlineHours": "1", "ReplicationPollMinutes": "30"})
+    aws.deploy({**built.stack_parameters, "ReplicationDeadlineHours": "1"})
     # When
     result = aws.run({"wave": "wave-01"})
     # Then
@@ -89,7 +104,7 @@ def test_replication_deadline_fails_the_slow_server_with_its_last_phase(aws: Emu
     assert servers["api-1"]["status"] == "SUCCEEDED"
 
 
-def test_replication_already_healthy_server_completes_without_waiting(aws: EmulatedAws) -> None:
+def test_replication_already_healthy_server_is_decided_by_the_next_watch_pass(aws: EmulatedAws) -> None:
     # Given: a server that is already replicating continuously, and a task that waits for it
     built = aws.build_scenario("seed-clean")
     stack = aws.deploy(dict(built.stack_parameters))
@@ -130,9 +145,9 @@ def test_replication_already_healthy_server_completes_without_waiting(aws: Emula
     before = aws.clock.now()
     # When
     result = aws.run({}, name="await-healthy")
-    # Then: the verdict came back at once, no token was parked, no virtual time passed
+    # Then: the watch's next pass (at most 5 minutes on) decided, and no token is left parked
     assert result.status == "SUCCEEDED"
     assert result.output["outcome"] == "SUCCEEDED"
-    assert aws.clock.now() == before
+    assert 0 < (aws.clock.now() - before).total_seconds() <= 300
     table = stack.tables["StateTable"].table_name
     assert aws.client("dynamodb").scan(TableName=table)["Items"] == []

@@ -31,6 +31,10 @@ def mgn_emulator(request: pytest.FixtureRequest) -> Iterator[MgnEmulator]:
     options: dict[str, Any] = getattr(request, "param", {})
     with mock_aws():
         emulator = MgnEmulator(VirtualClock(), **options)
+        # MGN retries a stalled initiation on its own (every 5 minutes by default here, as the
+        # wave tests rely on); these tests look at one attempt at a time and turn the knob on
+        # where they test the retry.
+        emulator.replication.timing.retry_initiation_after_seconds = None
         router.activate({"mgn": emulator})
         try:
             yield emulator

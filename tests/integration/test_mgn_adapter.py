@@ -64,6 +64,36 @@ def test_describe_source_servers_450_ids_sends_three_chunked_calls(
 
 
 @pytest.mark.usefixtures("with_template")
+def test_describe_waiting_servers_450_of_an_account_of_450_takes_one_unfiltered_page(
+    mgn_emulator: MgnEmulator, adapter: MgnAdapter
+) -> None:
+    ids = _register(mgn_emulator, 450)
+    servers = adapter.describe_waiting_servers(ids)
+    assert sorted(s["sourceServerID"] for s in servers) == sorted(ids)
+    assert mgn_emulator.calls["DescribeSourceServers"] == 1  # the filtered way takes 3
+
+
+@pytest.mark.usefixtures("with_template")
+def test_describe_waiting_servers_never_costs_more_than_twice_the_filtered_calls(
+    mgn_emulator: MgnEmulator, adapter: MgnAdapter
+) -> None:
+    # Given: 2,500 servers in the account, 201 of them waiting, the last ones registered
+    ids = _register(mgn_emulator, 2500)[-201:]
+    # When
+    servers = adapter.describe_waiting_servers(ids)
+    # Then: two unfiltered pages (the filtered budget) found none, two filtered calls the rest
+    assert sorted(s["sourceServerID"] for s in servers) == sorted(ids)
+    assert mgn_emulator.calls["DescribeSourceServers"] == 4
+
+
+@pytest.mark.usefixtures("with_template")
+def test_describe_waiting_servers_200_ids_is_one_filtered_call(mgn_emulator: MgnEmulator, adapter: MgnAdapter) -> None:
+    ids = _register(mgn_emulator, 300)[:200]
+    assert len(adapter.describe_waiting_servers(ids)) == 200
+    assert mgn_emulator.calls["DescribeSourceServers"] == 1
+
+
+@pytest.mark.usefixtures("with_template")
 def test_describe_source_servers_no_ids_pages_through_1001_servers(
     mgn_emulator: MgnEmulator, adapter: MgnAdapter
 ) -> None:

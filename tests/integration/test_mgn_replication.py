@@ -837,6 +837,7 @@ def test_harness_scenario_seeded_servers_with_console_defaults_stall_at_connect(
     # template (PUBLIC_IP), and hooks the network oracle up
     with EmulatedAws() as aws:
         aws.build_scenario("seed-clean")
+        aws.mgn.replication.timing.retry_initiation_after_seconds = None  # the first attempt only
         client = aws.client("mgn")
         # When their first attempt runs
         while (moment := aws.mgn.next_change_at()) is not None:

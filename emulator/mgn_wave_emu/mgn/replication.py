@@ -125,9 +125,10 @@ class ReplicationTiming:
     step_seconds: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_STEP_SECONDS))
     link_mbps: float = 100.0  # the source ↔ AWS link when bandwidthThrottling is 0 (unthrottled)
     snapshot_seconds: int = 300  # CREATING_SNAPSHOT, after the last byte
-    # A stalled initiation starts over after this long (real MGN retries on its own and sets
-    # nextAttemptDateTime). None: a stalled server waits for RetryDataReplication.
-    retry_initiation_after_seconds: int | None = None
+    # A stalled initiation starts over after this long: MGN retries on its own and says when in
+    # dataReplicationInitiation.nextAttemptDateTime (docs/aws-facts.md; the interval is not
+    # published, ⚠️ 5 minutes here). None: a stalled server waits for RetryDataReplication.
+    retry_initiation_after_seconds: int | None = 300
 
     def bytes_per_second(self, bandwidth_throttling_mbps: int) -> float:
         """Throttling caps the link; it never makes it faster. Mbps are 10^6 bits per second."""

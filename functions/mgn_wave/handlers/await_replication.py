@@ -1,5 +1,5 @@
-"""AwaitReplication (lambda:invoke.waitForTaskToken): complete at once when the server already
-has a verdict; otherwise park the task token for the MGN event handler."""
+"""AwaitReplication (lambda:invoke.waitForTaskToken): park the task token; the MGN events and the
+wave-level watch (ReplicationWatch) complete it with the server's verdict."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from mgn_wave import config
-from mgn_wave.adapters.clients import dynamodb_client, mgn_client, sfn_client
-from mgn_wave.adapters.mgn import MgnAdapter
-from mgn_wave.adapters.tokens import CallbackAdapter, TaskTokenStore
+from mgn_wave.adapters.clients import dynamodb_client
+from mgn_wave.adapters.tokens import TaskTokenStore
 from mgn_wave.models.mgn import SOURCE_SERVER_ID_PATTERN
 from mgn_wave.models.validation import parse_model
 from mgn_wave.observability import logger, tracer
@@ -34,22 +33,12 @@ class AwaitRequest(BaseModel):
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = parse_model(AwaitRequest, event)
-    region = config.region_from_env()
-    verdict = start_waiting(
+    start_waiting(
         source_server_id=request.source_server_id,
         execution=request.execution,
         task_token=request.task_token,
         deadline=request.deadline,
-        mgn=MgnAdapter(mgn_client(region)),
-        tokens=TaskTokenStore(dynamodb_client(region), config.state_table_from_env()),
-        callbacks=CallbackAdapter(sfn_client(region)),
+        tokens=TaskTokenStore(dynamodb_client(config.region_from_env()), config.state_table_from_env()),
     )
-    logger.info(
-        "replication checked",
-        extra={
-            "source_server_id": request.source_server_id,
-            "phase": verdict.phase,
-            "outcome": verdict.outcome,
-        },
-    )
-    return {"sourceServerId": request.source_server_id, "outcome": verdict.outcome}
+    logger.info("waiting for replication", extra={"source_server_id": request.source_server_id})
+    return {"sourceServerId": request.source_server_id, "outcome": "WAITING"}

@@ -1,4 +1,6 @@
-"""PollReplication: the fallback when no event completed AwaitReplication in time."""
+"""PollReplication: the final verdict when the wave's deadline passed and neither an MGN event
+nor the wave-level watch completed AwaitReplication (e.g. the watch's schedule was disabled).
+At or after the deadline the verdict is never WAITING: a server still on its way is FAILED."""
 
 from __future__ import annotations
 

@@ -37,7 +37,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         request.execution_name,
         wave_tag_key=config.wave_tag_key_from_env(),
         deadline_hours=config.replication_deadline_hours_from_env(),
-        poll_minutes=config.replication_poll_minutes_from_env(),
         server_concurrency=config.server_concurrency_from_env(),
         ssm=SsmAdapter(ssm_client(config.region_from_env())),
         store=wave_store(),

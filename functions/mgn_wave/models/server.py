@@ -58,7 +58,8 @@ class ResolvedWave(_Model):
     servers: tuple[ManagedNode, ...]
     results: tuple[ServerResult, ...]  # servers that cannot take part, with the reason
     deadline: datetime  # when waiting for replication gives up
-    poll_seconds: int = Field(alias="pollSeconds")  # fallback poll interval while waiting for events
+    # How long a server's wait lasts at most: to the deadline (the watch decides long before)
+    wait_seconds: int = Field(alias="waitSeconds")
 
 
 class WaveSummary(_Model):
@@ -109,7 +110,7 @@ class WaveServers(_Model):
     servers_key: str = Field(alias="serversKey")
     server_count: int = Field(alias="serverCount")
     deadline: datetime
-    poll_seconds: int = Field(alias="pollSeconds")
+    wait_seconds: int = Field(alias="waitSeconds")
     server_concurrency: int = Field(alias="serverConcurrency")  # child executions at a time
     # The TTL (epoch seconds) the state machine's RecordResult writes on each server's result: the
     # same rule as the Python writer's, taken at the wave's deadline (the latest a result is written).

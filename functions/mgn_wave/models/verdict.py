@@ -133,3 +133,14 @@ class ReplicationVerdict(_VerdictModel):
     lag_duration: str | None = None
     timings: ReplicationTimings = Field(default_factory=ReplicationTimings)
     classified_at: datetime
+    # A stalled initiation MGN will try again (dataReplicationInitiation.nextAttemptDateTime), and
+    # since when this wave has seen the server stalled: the grace period counts from there.
+    next_attempt_date_time: datetime | None = None
+    stalled_since: datetime | None = None
+
+    @property
+    def retrying_stall(self) -> bool:
+        """Stalled, but MGN retries and the grace period has not run out: still waiting."""
+        return (
+            self.outcome is Outcome.WAITING and self.phase is Phase.STALLED and self.next_attempt_date_time is not None
+        )

@@ -9,14 +9,18 @@ the tables below say what each known value means. Rules (FACTS §1.5, §1.9, §7
   disconnected on purpose, the migration is done).
 - FAILED: archived; DISCONNECTED; STOPPED; an initiation step FAILED; STALLED with a
   `dataReplicationError`; or `now >= deadline` while still waiting (the reason keeps the phase).
-- WAITING: everything else.
+- WAITING: everything else; also a stall MGN will retry on its own
+  (`dataReplicationInitiation.nextAttemptDateTime` set) while the grace period since the wave
+  first saw it stalled lasts (`stall_grace`): a firewall fixed ten minutes later must not end the
+  wave as FAILED. After the grace period it is FAILED, its reason naming the grace.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mgn_wave.models.mgn import DataReplicationState, LifeCycleState
@@ -266,15 +270,27 @@ _REPLICATION_CALLS = frozenset(
 
 
 def classify(
-    source_server: Mapping[str, Any], *, now: datetime, deadline: datetime | None = None
+    source_server: Mapping[str, Any],
+    *,
+    now: datetime,
+    deadline: datetime | None = None,
+    stall_grace: timedelta | None = None,
+    stalled_since: datetime | None = None,
 ) -> ReplicationVerdict:
     """The verdict on one SourceServer (camelCase keys, ISO-8601 strings) at `now`.
 
     `deadline`: when waiting gives up; a verdict still WAITING at or after it is FAILED, and its
-    reason says in which phase the server was left. Never raises on the server's content."""
+    reason says in which phase the server was left. `stall_grace`: how long a stall that MGN
+    retries stays WAITING, counted from `stalled_since` (None: from `now`, the first sighting);
+    without it a stall is FAILED at once. Never raises on the server's content."""
     now = _utc(now)
     view = _ServerView(source_server if isinstance(source_server, Mapping) else {})
     judged = _judge(view)
+    next_attempt = view.next_attempt if judged.stalled else None
+    since: datetime | None = None
+    if next_attempt is not None and stall_grace is not None:
+        since = _utc(stalled_since) if stalled_since is not None else now
+        judged = _graced(view, judged, now=now, since=since, grace=stall_grace, next_attempt=next_attempt)
     if judged.outcome is Outcome.WAITING and deadline is not None and now >= _utc(deadline):
         judged = replace(
             judged,
@@ -298,6 +314,8 @@ def classify(
         lag_duration=view.lag_duration,
         timings=view.timings(healthy=judged.outcome is Outcome.SUCCEEDED),
         classified_at=now,
+        next_attempt_date_time=next_attempt,
+        stalled_since=since,
     )
 
 
@@ -324,6 +342,19 @@ def event_may_change_verdict(event: Mapping[str, Any]) -> bool:
     return detail_type != LAUNCH_RESULT_EVENT
 
 
+_SOURCE_SERVER_ARN = re.compile(r"^arn:aws[a-z-]*:mgn:[a-z0-9-]+:\d{12}:source-server/(s-[0-9a-zA-Z]{17})$")
+
+
+def source_server_ids_of(event: Mapping[str, Any]) -> list[str]:
+    """The source server IDs an `aws.mgn` event is about (its `resources`); anything else: none."""
+    if not isinstance(event, Mapping) or event.get("source") != "aws.mgn":
+        return []
+    resources = event.get("resources")
+    if not isinstance(resources, list):
+        return []
+    return [m.group(1) for r in resources if isinstance(r, str) and (m := _SOURCE_SERVER_ARN.fullmatch(r))]
+
+
 # --- judging -----------------------------------------------------------------------------------
 
 
@@ -335,6 +366,7 @@ class _Judgement:
     hint: str = ""
     step: str | None = None  # the initiation step in progress or failed
     failed_step: str | None = None
+    stalled: bool = False  # failed by a stall or a failed initiation step, which MGN may retry
 
 
 def _judge(view: _ServerView) -> _Judgement:  # noqa: PLR0911 - one return per rule reads best
@@ -391,6 +423,7 @@ def _failed_step(view: _ServerView, step: str, state_phase: Phase | None) -> _Ju
         hint=_error_hint(error) or PHASE_HINTS[Phase.STALLED],
         step=step,
         failed_step=step,
+        stalled=True,
     )
 
 
@@ -405,6 +438,33 @@ def _stalled(view: _ServerView) -> _Judgement:
         reason=f"{view.name} is stalled with {error}.",
         hint=_error_hint(error) or PHASE_HINTS[Phase.STALLED],
         step=view.current_step,
+        stalled=True,
+    )
+
+
+def _graced(
+    view: _ServerView, judged: _Judgement, *, now: datetime, since: datetime, grace: timedelta, next_attempt: datetime
+) -> _Judgement:
+    """A stall MGN retries: WAITING (phase STALLED) until `since + grace`, FAILED after."""
+    ends = since + grace
+    stall = judged.reason.rstrip(".")
+    if now < ends:
+        return replace(
+            judged,
+            phase=Phase.STALLED,
+            outcome=Outcome.WAITING,
+            reason=(
+                f"{stall}; MGN retries at {_iso(next_attempt)}. Still waiting: the wave fails it at {_iso(ends)} "
+                "unless replication recovers."
+            ),
+        )
+    minutes = int(grace.total_seconds() // 60)
+    return replace(
+        judged,
+        reason=(
+            f"{stall}; MGN kept retrying (next attempt {_iso(next_attempt)}) but it had not recovered "
+            f"{minutes} minutes after the wave first saw it stalled ({_iso(since)})."
+        ),
     )
 
 
@@ -581,6 +641,12 @@ class _ServerView:
         step = self.current_step
         names = [name for name, _ in self._steps]
         return f"{names.index(step) + 1} of {len(names)}" if step in names else ""
+
+    @property
+    def next_attempt(self) -> datetime | None:
+        """When MGN retries a stalled initiation on its own (absent: it will not)."""
+        initiation = _map(self._info.get("dataReplicationInitiation"))
+        return _moment(initiation.get("nextAttemptDateTime"))
 
     @property
     def eta(self) -> datetime | None:

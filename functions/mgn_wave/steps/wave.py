@@ -18,9 +18,7 @@ if TYPE_CHECKING:
 SUPPORTED_PLATFORMS = frozenset({"Linux", "Windows"})
 
 
-def resolve_servers(
-    wave_input: WaveInput, *, wave_tag_key: str, deadline_hours: int, poll_minutes: int, ssm: SsmAdapter
-) -> ResolvedWave:
+def resolve_servers(wave_input: WaveInput, *, wave_tag_key: str, deadline_hours: int, ssm: SsmAdapter) -> ResolvedWave:
     """The wave's servers as SSM managed nodes: named in the input, else tagged with the wave.
     A server that cannot take part becomes a result that says why."""
     if wave_input.instance_ids is not None:
@@ -66,7 +64,7 @@ def resolve_servers(
             servers.append(node)
     deadline = timeutil.utcnow() + timedelta(hours=deadline_hours)
     return ResolvedWave(
-        servers=tuple(servers), results=tuple(results), deadline=deadline, poll_seconds=poll_minutes * 60
+        servers=tuple(servers), results=tuple(results), deadline=deadline, wait_seconds=deadline_hours * 3600
     )
 
 
@@ -76,16 +74,13 @@ def resolve_wave(
     *,
     wave_tag_key: str,
     deadline_hours: int,
-    poll_minutes: int,
     server_concurrency: int,
     ssm: SsmAdapter,
     store: WaveStore,
 ) -> WaveServers:
     """The wave's servers into the wave bucket (the state carries only where they are), and the
     servers that cannot take part into the results table."""
-    resolved = resolve_servers(
-        wave_input, wave_tag_key=wave_tag_key, deadline_hours=deadline_hours, poll_minutes=poll_minutes, ssm=ssm
-    )
+    resolved = resolve_servers(wave_input, wave_tag_key=wave_tag_key, deadline_hours=deadline_hours, ssm=ssm)
     key = wave_key(wave_input.wave, execution_name, "servers.json")
     store.put_list(key, [node.model_dump(mode="json", by_alias=True) for node in resolved.servers])
     store.record(execution_name, resolved.results, result_expiry())
@@ -93,7 +88,7 @@ def resolve_wave(
         servers_key=key,
         server_count=len(resolved.servers),
         deadline=resolved.deadline,
-        poll_seconds=resolved.poll_seconds,
+        wait_seconds=resolved.wait_seconds,
         server_concurrency=server_concurrency,
         results_expire_at=result_expiry(written_at=resolved.deadline),
     )

@@ -151,3 +151,28 @@ def test_progress_table_shows_every_server_with_its_sync_percent(
     assert "web-1" in text
     assert "SYNCING" in text
     assert " 25 " in text
+
+
+def test_progress_table_shows_a_stalled_server_mgn_retries_with_error_next_attempt_and_hint(
+    fake_mgn: type[FakeMgn], mgn_server: Callable[..., dict[str, Any]]
+) -> None:
+    # Given: web-1 stalled connecting to its replication server; MGN tries again at 09:35
+    server = mgn_server("s-0123456789abcdef0", WEB, "web-1", percent=0, tags=WAVE_TAG)
+    server["dataReplicationInfo"] = {
+        "dataReplicationState": "STALLED",
+        "dataReplicationError": {"error": "FAILED_TO_CONNECT_AGENT_TO_REPLICATION_SERVER"},
+        "dataReplicationInitiation": {
+            "steps": [{"name": "CONNECT_AGENT_TO_REPLICATION_SERVER", "status": "FAILED"}],
+            "nextAttemptDateTime": "2026-01-05T09:35:00Z",
+        },
+    }
+    progress = WaveProgress(state="ForEachServer")
+    _live(fake_mgn([server])).refresh(progress)
+    console = Console(record=True, width=400)
+    # When
+    console.print(progress_table(progress, "wave-01"))
+    # Then: still no verdict; the error, the next attempt and what to check
+    text = console.export_text()
+    assert "STALLED FAILED_TO_CONNECT_AGENT_TO_REPLICATION_SERVER, next attempt 2026-01-05T09:35:00Z" in text
+    assert "web-1 stalled:" in text and "1500" in text
+    assert {row.status for row in progress.servers} == {None}
