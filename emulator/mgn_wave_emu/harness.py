@@ -114,6 +114,7 @@ class EmulatedAws:
         self.network_oracle: NetworkOracle | None = None  # the scenario's source servers behind SSM
         self.stack: EmulatedStack | None = None
         self.state_machine_arn = ""
+        self.state_machine_arns: dict[str, str] = {}
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._patches: list[Any] = []
         self.state_entries: Counter[str] = Counter()  # state name -> times entered, all executions
@@ -214,6 +215,17 @@ class EmulatedAws:
             name=stack.state_machine_name, definition=stack.state_machine_definition, roleArn=role_arn
         )
         self.state_machine_arn = created["stateMachineArn"]
+        # The other state machines (LaunchWave), by logical ID, with the same role name scheme
+        for logical_id, (name, definition) in stack.state_machines.items():
+            if name == stack.state_machine_name:
+                self.state_machine_arns[logical_id] = self.state_machine_arn
+                continue
+            other = self.client("stepfunctions").create_state_machine(
+                name=name,
+                definition=definition,
+                roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{stack.stack_name}-{logical_id}Role",
+            )
+            self.state_machine_arns[logical_id] = other["stateMachineArn"]
         return stack
 
     def build_scenario(self, scenario: Scenario | str) -> BuiltScenario:
@@ -237,6 +249,8 @@ class EmulatedAws:
             account_id=ACCOUNT_ID,
         )
         self.horizons.append(self.fleet.next_change_at)
+        # Launched test and cutover instances register with SSM like any EC2 instance with an agent
+        self.fleet.ssm.launched = self.mgn.launch.ssm_information
         self._activate()
         self._seed_mgn(scenario, built)
         blocked = [server.name for server in scenario.fleet if server.onprem_blocks_1500]

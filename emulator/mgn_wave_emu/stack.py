@@ -87,8 +87,10 @@ class EmulatedStack:
     buckets: dict[str, dict[str, Any]] = field(default_factory=dict)  # name → CloudFormation properties
     topics: list[str] = field(default_factory=list)  # topic names
     rules: list[EmulatedRule] = field(default_factory=list)
-    state_machine_name: str = ""
+    state_machine_name: str = ""  # MigrateWave's (the first state machine of the template)
     state_machine_definition: str = ""
+    # Every state machine by logical ID: (name, definition)
+    state_machines: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def function(self, name_or_arn: str) -> EmulatedFunction:
         for function in self.functions.values():
@@ -236,8 +238,11 @@ def _set_state_machine(stack: EmulatedStack, resolver: _Resolver, logical_id: st
     leftover = re.search(r"\$\{[A-Za-z0-9]+\}", definition)
     if leftover:
         raise ValueError(f"emulated stack: {leftover.group(0)} in the definition has no substitution")
-    stack.state_machine_name = str(resolver.resolve(properties.get("Name", logical_id)))
-    stack.state_machine_definition = definition
+    name = str(resolver.resolve(properties.get("Name", logical_id)))
+    stack.state_machines[logical_id] = (name, definition)
+    if not stack.state_machine_name:
+        stack.state_machine_name = name
+        stack.state_machine_definition = definition
 
 
 def resolve_stack(

@@ -1,0 +1,155 @@
+"""LaunchWave end to end: after MigrateWave replicated a wave, a test launch on the private
+target (launch settings held, instances checked), an approved cutover, a revert, refusals."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from mgn_wave.adapters.launch_tokens import LaunchTokenStore
+from mgn_wave.adapters.tokens import CallbackAdapter
+from mgn_wave.launch.approval import approve
+
+if TYPE_CHECKING:
+    from mgn_wave_emu.harness import EmulatedAws, ExecutionResult
+
+REPLICATED = ("app-1", "api-1")
+
+
+def _deploy_and_replicate(aws: EmulatedAws) -> dict[str, str]:
+    built = aws.build_scenario("seed-clean")
+    ec2 = aws.client("ec2")
+    vpc = built.stack_parameters["StagingVpcId"]
+    group = ec2.create_security_group(GroupName="target", Description="migrated servers", VpcId=vpc)["GroupId"]
+    aws.deploy(
+        {**built.stack_parameters, "TargetSubnetId": built.target.staging_subnet_id, "TargetSecurityGroupIds": group}
+    )
+    result = aws.run({"wave": "wave-01"})
+    assert result.status == "SUCCEEDED", result.cause
+    assert aws.fleet is not None
+    return {name: str(aws.fleet.source_server_id(name)) for name in REPLICATED} | {
+        "subnet": built.target.staging_subnet_id,
+        "sg": group,
+    }
+
+
+def _launch(aws: EmulatedAws, execution_input: dict[str, Any], name: str) -> ExecutionResult:
+    sfn = aws.client("stepfunctions")
+    started = sfn.start_execution(
+        stateMachineArn=aws.state_machine_arns["LaunchWaveStateMachine"], name=name, input=json.dumps(execution_input)
+    )
+    return aws.wait(started["executionArn"], timeout_seconds=240)
+
+
+def _report(aws: EmulatedAws, result: ExecutionResult) -> dict[str, dict[str, Any]]:
+    summary = result.output["summary"]
+    body = aws.client("s3").get_object(Bucket=summary["bucket"], Key=summary["jsonKey"])["Body"].read()
+    return {server["sourceServerId"]: server for server in json.loads(body)["servers"]}
+
+
+def _state(aws: EmulatedAws, source_server_id: str) -> str:
+    return str(aws.mgn.source_server(source_server_id)["lifeCycle"]["state"])
+
+
+def test_launch_test_holds_private_target_and_marks_passing_servers_ready_for_cutover(aws: EmulatedAws) -> None:
+    # Given a replicated wave, one server's test instance never comes Online in SSM
+    ids = _deploy_and_replicate(aws)
+    aws.mgn.launch.faults.ssm_offline.add(ids["api-1"])
+    # When
+    result = _launch(aws, {"waveId": "wave-01", "stage": "test"}, "test-1")
+    # Then
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    report = _report(aws, result)
+    assert report[ids["app-1"]]["verdict"] == "PASSED"
+    assert _state(aws, ids["app-1"]) == "READY_FOR_CUTOVER"
+    assert report[ids["api-1"]]["verdict"] == "FAILED"
+    assert "SSM" in report[ids["api-1"]]["reason"] and "ssmmessages" in report[ids["api-1"]]["hint"]
+    assert _state(aws, ids["api-1"]) == "TESTING"  # reported, never marked ready
+    # The launch template was corrected before the launch: the instance is private, in the target subnet
+    instance_id = report[ids["app-1"]]["instanceId"]
+    instance = aws.client("ec2").describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
+    assert instance["SubnetId"] == ids["subnet"]
+    assert "PublicIpAddress" not in instance
+    settings = {s["resourceId"]: s for s in result.output["plan"]["launchSettings"]}
+    assert settings[ids["app-1"]]["action"] == "UPDATED"
+    assert {c["field"] for c in settings[ids["app-1"]]["changes"]} >= {"NetworkInterfaces[0].AssociatePublicIpAddress"}
+    starts = [c for c in aws.calls.of("mgn", "StartTest")]
+    assert len(starts) == 1  # two servers, one job
+
+
+def test_launch_dry_run_reports_drift_and_launches_nothing(aws: EmulatedAws) -> None:
+    ids = _deploy_and_replicate(aws)
+    result = _launch(aws, {"waveId": "wave-01", "stage": "test", "dryRun": True}, "dry-1")
+    assert result.status == "SUCCEEDED"
+    actions = {s["resourceId"]: s["action"] for s in result.output["plan"]["launchSettings"]}
+    assert actions[ids["app-1"]] == "WOULD_UPDATE"
+    assert aws.mgn.launch.jobs() == []
+    assert _state(aws, ids["app-1"]) == "READY_FOR_TEST"
+
+
+def test_launch_bad_stage_is_refused_naming_the_field(aws: EmulatedAws) -> None:
+    _deploy_and_replicate(aws)
+    result = _launch(aws, {"waveId": "wave-01", "stage": "launch-everything"}, "bad-1")
+    assert (result.status, result.error) == ("FAILED", "InvalidInputError")
+    assert (result.cause or "").startswith("stage:")
+    assert aws.mgn.launch.jobs() == []
+
+
+def test_cutover_waits_for_one_approval_then_finalizes_only_passing_servers(aws: EmulatedAws) -> None:
+    # Given: both servers tested and ready for cutover
+    ids = _deploy_and_replicate(aws)
+    assert _launch(aws, {"waveId": "wave-01", "stage": "test"}, "test-1").status == "SUCCEEDED"
+    assert {_state(aws, ids[n]) for n in REPLICATED} == {"READY_FOR_CUTOVER"}
+    aws.mgn.launch.faults.stop_instance.add(ids["api-1"])  # its cutover instance will not stay up
+    # When the cutover starts, nothing launches before the approval
+    sfn = aws.client("stepfunctions")
+    arn = sfn.start_execution(
+        stateMachineArn=aws.state_machine_arns["LaunchWaveStateMachine"],
+        name="cutover-1",
+        input=json.dumps({"waveId": "wave-01", "stage": "cutover"}),
+    )["executionArn"]
+    table = aws.stack.tables["StateTable"].table_name if aws.stack else ""
+    tokens = LaunchTokenStore(aws.client("dynamodb"), table)
+    callbacks = CallbackAdapter(aws.client("stepfunctions"))
+    for _ in range(200):
+        if tokens.waiting("APPROVAL#wave-01"):
+            break
+        import time
+
+        time.sleep(0.05)
+    assert not [j for j in aws.mgn.launch.jobs() if j["initiatedBy"] == "START_CUTOVER"]
+    # Then one approval acts, the second finds nothing
+    assert approve("wave-01", "test", tokens=tokens, callbacks=callbacks) == 1
+    assert approve("wave-01", "test", tokens=tokens, callbacks=callbacks) == 0
+    result = aws.wait(arn, timeout_seconds=240)
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    report = _report(aws, result)
+    assert report[ids["app-1"]]["verdict"] == "PASSED"
+    assert _state(aws, ids["app-1"]) == "CUTOVER"
+    assert report[ids["api-1"]]["verdict"] == "FAILED"
+    assert _state(aws, ids["api-1"]) == "CUTTING_OVER"  # never finalized
+    assert len(aws.calls.of("mgn", "FinalizeCutover")) == 1
+
+
+def test_revert_terminates_test_instances_and_returns_to_ready_for_test(aws: EmulatedAws) -> None:
+    ids = _deploy_and_replicate(aws)
+    tested = _launch(aws, {"waveId": "wave-01", "stage": "test"}, "test-1")
+    instance_id = _report(aws, tested)[ids["app-1"]]["instanceId"]
+    result = _launch(aws, {"waveId": "wave-01", "stage": "revert"}, "revert-1")
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert {_report(aws, result)[ids[n]]["verdict"] for n in REPLICATED} == {"REVERTED"}
+    assert {_state(aws, ids[n]) for n in REPLICATED} == {"READY_FOR_TEST"}
+    state = aws.client("ec2").describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]["State"]
+    assert state["Name"] == "terminated"
+
+
+@pytest.mark.parametrize("duplicate", [2])
+def test_duplicated_launch_events_wake_the_wait_once(aws: EmulatedAws, duplicate: int) -> None:
+    ids = _deploy_and_replicate(aws)
+    aws.mgn.event_faults(duplicate=duplicate)
+    result = _launch(aws, {"waveId": "wave-01", "stage": "test"}, "test-dup")
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert {_report(aws, result)[ids[n]]["verdict"] for n in REPLICATED} == {"PASSED"}
+    assert aws.state_entries["CheckJobs"] == 1  # woken once, by the event, not by the fallback poll
