@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
-        stage = LaunchStage(event.get("stage"))
+        stage = LaunchStage(str(event.get("stage")))
     except ValueError:
         raise InvalidInputError("stage", f"one of {', '.join(s.value for s in LaunchStage)}") from None
     mgn = MgnLaunchAdapter(mgn_client(config.region_from_env()))

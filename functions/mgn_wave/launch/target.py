@@ -1,11 +1,12 @@
 """Preflight of the target side: where test and cutover instances land. Findings have the
 preflight's shape and stable codes.
 
-| code | severity | what |
-| --- | --- | --- |
-| TARGET_ROUTE_TO_INTERNET | BLOCKER | the target subnet's effective route table sends traffic to an internet gateway |
-| TARGET_NACL_BLOCKS | BLOCKER | the target subnet's NACL drops TCP 443 out to the VPC (the SSM endpoints) or the replies |
-| TARGET_SSM_ENDPOINT_MISSING | BLOCKER / WARNING | no ssm, ssmmessages or ec2messages endpoint in the target VPC: BLOCKER when post-launch actions are on, WARNING otherwise (the SSM check of each instance will fail) |
+- TARGET_ROUTE_TO_INTERNET (BLOCKER): the target subnet's effective route table sends traffic to an
+  internet gateway.
+- TARGET_NACL_BLOCKS (BLOCKER): the target subnet's NACL drops TCP 443 out to the VPC (the SSM
+  endpoints) or the replies.
+- TARGET_SSM_ENDPOINT_MISSING: no ssm, ssmmessages or ec2messages endpoint in the target VPC;
+  BLOCKER when post-launch actions are on, WARNING otherwise (each instance's SSM check will fail).
 """
 
 from __future__ import annotations
@@ -48,7 +49,9 @@ def _routes(snapshot: NetworkSnapshot, target: PrivatePathTarget) -> list[Findin
                 f"{route.destination_cidr or route.destination_prefix_list_id} to {route.target_id}: test and "
                 "cutover instances would reach the internet, which nothing in this migration may cross."
             ),
-            fix=f"Remove the route to {route.target_id} from {table.route_table_id}, or choose a private target subnet.",
+            fix=(
+                f"Remove the route to {route.target_id} from {table.route_table_id}, or choose a private target subnet."
+            ),
         )
         for route in table.routes
         if route.target_kind in _INTERNET and route.state == "active"
@@ -76,7 +79,8 @@ def _nacl(snapshot: NetworkSnapshot, target: PrivatePathTarget) -> list[Finding]
                     resource=acl.network_acl_id,
                     message=(
                         f"Network ACL {acl.network_acl_id} of target subnet {subnet} drops {what} to {vpc_cidr} "
-                        f"(rule {verdict.rule_number}): instances cannot reach the VPC's endpoints (SSM, post-launch actions)."
+                        f"(rule {verdict.rule_number}): instances cannot reach the VPC's endpoints "
+                        "(SSM, post-launch actions)."
                     ),
                     fix=f"Allow {what} for {vpc_cidr} in {acl.network_acl_id} before rule {verdict.rule_number}.",
                 )
@@ -102,7 +106,9 @@ def _ssm(snapshot: NetworkSnapshot, target: PrivatePathTarget, post_launch_actio
                 code=TARGET_SSM_ENDPOINT_MISSING,
                 severity=severity,
                 resource=target.staging_vpc_id,
-                message=f"The target VPC {target.staging_vpc_id} has no available interface endpoint for {name}: {why}.",
+                message=(
+                    f"The target VPC {target.staging_vpc_id} has no available interface endpoint for {name}: {why}."
+                ),
                 fix=f"Create an Interface VPC endpoint for {name} in {target.staging_vpc_id} with private DNS, "
                 "admitting TCP 443 from the target subnet.",
             )

@@ -21,7 +21,7 @@ class InstanceHealth:
     ssm_ping: str | None  # Online, ConnectionLost, Inactive; None: SSM does not know it
 
 
-def judge(record: ServerLaunch, health: InstanceHealth | None, *, settled: bool) -> ServerLaunch:
+def judge(record: ServerLaunch, health: InstanceHealth | None, *, settled: bool) -> ServerLaunch:  # noqa: PLR0911 - one return per verdict
     """PASSED when running, both status checks ok and SSM Online. Before `settled` (the
     instances' grace period), anything still starting stays PENDING."""
     if health is None:
