@@ -15,7 +15,8 @@ from mgn_wave.launch.approval import approve
 if TYPE_CHECKING:
     from mgn_wave_emu.harness import EmulatedAws, ExecutionResult
 
-REPLICATED = ("app-1", "api-1")
+# web-1 registered before the wave (skipped by its install, replicated all the same): three MGN servers
+REPLICATED = ("web-1", "app-1", "api-1")
 
 
 def _deploy_and_replicate(aws: EmulatedAws) -> dict[str, str]:
@@ -28,8 +29,11 @@ def _deploy_and_replicate(aws: EmulatedAws) -> dict[str, str]:
     )
     result = aws.run({"wave": "wave-01"})
     assert result.status == "SUCCEEDED", result.cause
-    assert aws.fleet is not None
-    return {name: str(aws.fleet.source_server_id(name)) for name in REPLICATED} | {
+    by_hostname = {
+        aws.mgn.source_server(server_id)["sourceProperties"]["identificationHints"]["hostname"]: server_id
+        for server_id in aws.mgn.source_server_ids()
+    }
+    return {name: by_hostname[f"{name}.corp.example"] for name in REPLICATED} | {
         "subnet": built.target.staging_subnet_id,
         "sg": group,
     }
@@ -76,7 +80,7 @@ def test_launch_test_holds_private_target_and_marks_passing_servers_ready_for_cu
     assert settings[ids["app-1"]]["action"] == "UPDATED"
     assert {c["field"] for c in settings[ids["app-1"]]["changes"]} >= {"NetworkInterfaces[0].AssociatePublicIpAddress"}
     starts = [c for c in aws.calls.of("mgn", "StartTest")]
-    assert len(starts) == 1  # two servers, one job
+    assert len(starts) == 1  # three servers, one job
 
 
 def test_launch_dry_run_reports_drift_and_launches_nothing(aws: EmulatedAws) -> None:
@@ -131,7 +135,7 @@ def test_cutover_waits_for_one_approval_then_finalizes_only_passing_servers(aws:
     assert report[ids["api-1"]]["verdict"] == "FAILED"
     assert _state(aws, ids["api-1"]) == "CUTTING_OVER"  # never finalized
     finalized = {json.loads(call.body)["sourceServerID"] for call in aws.calls.of("mgn", "FinalizeCutover")}
-    assert finalized == {ids["app-1"]}
+    assert finalized == {ids["web-1"], ids["app-1"]}
 
 
 def test_revert_terminates_test_instances_and_returns_to_ready_for_test(aws: EmulatedAws) -> None:
