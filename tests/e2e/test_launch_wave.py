@@ -141,6 +141,7 @@ def test_cutover_waits_for_one_approval_then_finalizes_only_passing_servers(aws:
 def test_revert_terminates_test_instances_and_returns_to_ready_for_test(aws: EmulatedAws) -> None:
     ids = _deploy_and_replicate(aws)
     tested = _launch(aws, {"waveId": "wave-01", "stage": "test"}, "test-1")
+    assert tested.status == "SUCCEEDED", (tested.error, tested.cause)
     instance_id = _report(aws, tested)[ids["app-1"]]["instanceId"]
     result = _launch(aws, {"waveId": "wave-01", "stage": "revert"}, "revert-1")
     assert result.status == "SUCCEEDED", (result.error, result.cause)
