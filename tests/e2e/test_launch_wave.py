@@ -4,6 +4,7 @@ target (launch settings held, instances checked), an approved cutover, a revert,
 from __future__ import annotations
 
 import json
+import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -120,8 +121,6 @@ def test_cutover_waits_for_one_approval_then_finalizes_only_passing_servers(aws:
     for _ in range(200):
         if tokens.waiting("APPROVAL#wave-01"):
             break
-        import time
-
         time.sleep(0.05)
     assert not [j for j in aws.mgn.launch.jobs() if j["initiatedBy"] == "START_CUTOVER"]
     # Then one approval acts, the second finds nothing
@@ -159,3 +158,52 @@ def test_duplicated_launch_events_wake_the_wait_once(aws: EmulatedAws, duplicate
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     assert {_report(aws, result)[ids[n]]["verdict"] for n in REPLICATED} == {"PASSED"}
     assert aws.state_entries["CheckJobs"] == 1  # woken once, by the event, not by the fallback poll
+
+
+def _mgn_wave(*args: str) -> Any:
+    from typer.testing import CliRunner
+
+    from mgn_wave_cli.main import app
+
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": "240"})
+
+
+def test_cli_launch_test_then_cutover_with_one_approval(aws: EmulatedAws) -> None:
+    # Given a replicated wave and a stack whose outputs name LaunchWave and the state table
+    ids = _deploy_and_replicate(aws)
+    assert aws.stack is not None
+    outputs = {
+        "LaunchWaveStateMachineArn": {"Value": aws.state_machine_arns["LaunchWaveStateMachine"]},
+        "StateTableName": {"Value": aws.stack.tables["StateTable"].table_name},
+    }
+    aws.client("cloudformation").create_stack(
+        StackName="mgn-wave",
+        TemplateBody=json.dumps({"Resources": {"T": {"Type": "AWS::SNS::Topic"}}, "Outputs": outputs}),
+    )
+    aws.mgn.launch.faults.ssm_offline.add(ids["api-1"])
+    # When / Then: a bad stage is refused naming it, before anything starts
+    refused = _mgn_wave("launch", "migrate", "wave-01", "--stack-name", "mgn-wave")
+    assert refused.exit_code == 1 and "STAGE" in refused.output
+    tested = _mgn_wave("launch", "test", "wave-01", "--stack-name", "mgn-wave", "--follow", "--poll-seconds", "0.1")
+    assert tested.exit_code == 0, tested.output
+    assert "PASSED" in tested.stdout and "FAILED" in tested.stdout and "TEST" in tested.stdout
+    # Nothing waits for approval yet: approving acts on nothing
+    assert _mgn_wave("approve", "wave-01", "--stack-name", "mgn-wave").exit_code == 2
+    started = _mgn_wave("launch", "cutover", "wave-01", "--stack-name", "mgn-wave", "--json")
+    assert started.exit_code == 0, started.output
+    arn = json.loads(started.stdout)["executionArn"]
+    # The approval itself through the function the command runs (a CliRunner invoke cannot outlive
+    # the Lambdas the approval sets going in other threads); the command's refusal path below.
+    tokens = LaunchTokenStore(aws.client("dynamodb"), aws.stack.tables["StateTable"].table_name)
+    callbacks = CallbackAdapter(aws.client("stepfunctions"))
+    approved = 0
+    for _ in range(200):
+        approved = approve("wave-01", "operator", tokens=tokens, callbacks=callbacks)
+        if approved:
+            break
+        time.sleep(0.05)
+    assert approved == 1
+    assert _mgn_wave("approve", "wave-01", "--stack-name", "mgn-wave").exit_code == 2  # acts once
+    assert aws.wait(arn, timeout_seconds=240).status == "SUCCEEDED"
+    assert _state(aws, ids["app-1"]) == "CUTOVER"
+    assert _state(aws, ids["api-1"]) == "TESTING"  # failed its test: never cut over
