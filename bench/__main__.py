@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import coldstart, transitions
+from bench import coldstart, launch, transitions
 from bench.scenarios import DAY_OF_SYNC_GIB
 from bench.wave import WaveRun, run_in_subprocess
 
@@ -207,6 +207,16 @@ def main() -> None:
             "shows what this project adds: Powertools, X-Ray's botocore patch and the pydantic models."
         )
 
+    progress(f"launch figures: LaunchWave test launch and approved cutover, waves of {args.sizes}")
+    launch_runs = []
+    for size in args.sizes:
+        try:
+            launch_runs.append(launch.measure(size))
+        except RuntimeError as error:
+            notes.append(f"{size}-server launch: did not finish: {error}")
+    if launch_runs:
+        launch.record_runs(launch_runs)
+
     table = ["| measurement | ours | baseline (same run) | goal |", "| --- | --- | --- | --- |"]
     table += [f"| {m} | {o} | {b} | {g} |" for m, o, b, g in rows]
     total = time.perf_counter() - STARTED
@@ -222,6 +232,7 @@ def main() -> None:
             *table,
             "",
             *([("## Notes"), "", *[f"- {n}" for n in notes], ""] if notes else []),
+            *([launch.section(launch_runs), ""] if launch_runs else []),
         ]
     )
     print("\n".join(table))
