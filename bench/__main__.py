@@ -51,6 +51,18 @@ def ok(met: bool) -> str:
     return "met" if met else "**not met**"
 
 
+def launch_figures(sizes: list[int], notes: list[str]) -> list[launch.LaunchRun]:
+    runs = []
+    for size in sizes:
+        try:
+            runs.append(launch.measure(size))
+        except RuntimeError as error:
+            notes.append(f"{size}-server launch: did not finish: {error}")
+    if runs:
+        launch.record_runs(runs)
+    return runs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mgn-servers", type=int, default=500)
@@ -208,14 +220,7 @@ def main() -> None:
         )
 
     progress(f"launch figures: LaunchWave test launch and approved cutover, waves of {args.sizes}")
-    launch_runs = []
-    for size in args.sizes:
-        try:
-            launch_runs.append(launch.measure(size))
-        except RuntimeError as error:
-            notes.append(f"{size}-server launch: did not finish: {error}")
-    if launch_runs:
-        launch.record_runs(launch_runs)
+    launch_runs = launch_figures(args.sizes, notes)
 
     table = ["| measurement | ours | baseline (same run) | goal |", "| --- | --- | --- | --- |"]
     table += [f"| {m} | {o} | {b} | {g} |" for m, o, b, g in rows]
