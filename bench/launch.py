@@ -91,13 +91,15 @@ def measure(servers: int) -> LaunchRun:
         tokens = LaunchTokenStore(aws.client("dynamodb"), aws.stack.tables["StateTable"].table_name)
         callbacks = CallbackAdapter(aws.client("stepfunctions"))
         approved_at = None
-        for _ in range(2400):
+        sfn = aws.client("stepfunctions")
+        while approved_at is None:
             if approve(WAVE, "bench", tokens=tokens, callbacks=callbacks):
                 approved_at = aws.clock.now()
-                break
-            time.sleep(0.05)
-        if approved_at is None:
-            raise RuntimeError("the cutover never asked for its approval")
+            elif sfn.describe_execution(executionArn=arn)["status"] != "RUNNING":
+                ended = aws.wait(arn)
+                raise RuntimeError(f"the cutover ended before its approval: {ended.error} {ended.cause}")
+            else:
+                time.sleep(0.1)
         cut = aws.wait(arn, timeout_seconds=1200)
         if cut.status != "SUCCEEDED":
             raise RuntimeError(f"cutover {cut.status}: {cut.error} {cut.cause}")

@@ -157,7 +157,10 @@ def test_duplicated_launch_events_wake_the_wait_once(aws: EmulatedAws, duplicate
     result = _launch(aws, {"waveId": "wave-01", "stage": "test"}, "test-dup")
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     assert {_report(aws, result)[ids[n]]["verdict"] for n in REPLICATED} == {"PASSED"}
-    assert aws.state_entries["CheckJobs"] == 1  # woken once, by the event, not by the fallback poll
+    # Six deliveries (three servers, each event twice) wake the one waiting task once
+    wakeups = [c for c in aws.calls.of("sfn", "SendTaskSuccess") if c.principal == "LaunchEventFunction"]
+    assert len(wakeups) == 1
+    assert aws.state_entries["CheckJobs"] == 1
 
 
 def _mgn_wave(*args: str) -> Any:
@@ -207,3 +210,43 @@ def test_cli_launch_test_then_cutover_with_one_approval(aws: EmulatedAws) -> Non
     assert aws.wait(arn, timeout_seconds=240).status == "SUCCEEDED"
     assert _state(aws, ids["app-1"]) == "CUTOVER"
     assert _state(aws, ids["api-1"]) == "TESTING"  # failed its test: never cut over
+
+
+def test_launch_target_route_to_internet_blocks_before_anything_launches(aws: EmulatedAws) -> None:
+    # Given: someone gave the target subnet a default route to an internet gateway
+    ids = _deploy_and_replicate(aws)
+    ec2 = aws.client("ec2")
+    subnet = ec2.describe_subnets(SubnetIds=[ids["subnet"]])["Subnets"][0]
+    gateway = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=gateway, VpcId=subnet["VpcId"])
+    tables = ec2.describe_route_tables(Filters=[{"Name": "association.subnet-id", "Values": [ids["subnet"]]}])
+    table = tables["RouteTables"][0]["RouteTableId"]
+    ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=gateway)
+    # When
+    result = _launch(aws, {"waveId": "wave-01", "stage": "test"}, "blocked-1")
+    # Then
+    assert (result.status, result.error) == ("FAILED", "TargetBlocked")
+    findings = json.loads(result.cause or "[]")
+    assert [f["code"] for f in findings if f["severity"] == "BLOCKER"] == ["TARGET_ROUTE_TO_INTERNET"]
+    assert gateway in findings[0]["message"]
+    assert aws.mgn.launch.jobs() == []
+
+
+def test_cutover_without_approval_expires_and_launches_nothing(aws: EmulatedAws) -> None:
+    ids = _deploy_and_replicate(aws)
+    assert _launch(aws, {"waveId": "wave-01", "stage": "test"}, "test-1").status == "SUCCEEDED"
+    result = _launch(aws, {"waveId": "wave-01", "stage": "cutover"}, "cutover-1")  # nobody approves
+    assert (result.status, result.error) == ("FAILED", "ApprovalExpired")
+    assert not [j for j in aws.mgn.launch.jobs() if j["initiatedBy"] == "START_CUTOVER"]
+    assert _state(aws, ids["app-1"]) == "READY_FOR_CUTOVER"
+
+
+def test_lost_launch_events_fall_back_to_the_poll(aws: EmulatedAws) -> None:
+    ids = _deploy_and_replicate(aws)
+    aws.mgn.event_faults(lose=1.0, seed=3)
+    result = _launch(aws, {"waveId": "wave-01", "stage": "test"}, "test-lost")
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert _report(aws, result)[ids["app-1"]]["verdict"] == "PASSED"
+    # No event woke the wait: AwaitJobs timed out (LaunchPollSeconds) and CheckJobs found the job done
+    assert [c for c in aws.calls.of("sfn", "SendTaskSuccess") if c.principal == "LaunchEventFunction"] == []
+    assert any(e["type"] == "TaskTimedOut" for e in result.events)
