@@ -14,12 +14,6 @@ if __package__ in (None, ""):  # run as a script (.venv/bin/python bench/transit
 from bench.scenarios import DAY_OF_SYNC_GIB, fleet_scenario
 from bench.wave import WaveRun, run_wave
 
-# The clock driver's quiet window (real seconds; it needs three in a row before a jump). The
-# default is enough on a quiet machine: the baseline's polls are checked for jumps (skipped_polls,
-# reported in BENCHMARKS.md), and 0.1 s made this step alone take 136 s of `make bench` for the
-# same figures.
-QUIET_SECONDS = 0.03
-
 
 @dataclass
 class Transitions:
@@ -32,12 +26,12 @@ class Transitions:
         return self.baseline.per_server_transitions / self.events.per_server_transitions
 
 
-def measure(servers: int = 1, disk_gib: int = DAY_OF_SYNC_GIB, quiet_seconds: float = QUIET_SECONDS) -> Transitions:
+def measure(servers: int = 1, disk_gib: int = DAY_OF_SYNC_GIB) -> Transitions:
     scenario = fleet_scenario(servers, disk_gib=disk_gib)
     return Transitions(
-        events=run_wave(scenario, quiet_seconds=quiet_seconds),
-        lost=run_wave(scenario, lose_events=True, quiet_seconds=quiet_seconds),
-        baseline=run_wave(scenario, baseline=True, quiet_seconds=quiet_seconds),
+        events=run_wave(scenario),
+        lost=run_wave(scenario, lose_events=True),
+        baseline=run_wave(scenario, baseline=True),
     )
 
 

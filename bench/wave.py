@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import functools
 import itertools
 import json
 import resource
@@ -12,12 +11,9 @@ from collections import Counter
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from unittest import mock
 
 from bench.baseline import POLL_SECONDS, polling_definition
 from bench.scenarios import SMALL_DISK_GIB, WAVE, fleet_scenario
-from mgn_wave_emu import harness
-from mgn_wave_emu.clock import ClockDriver
 from mgn_wave_emu.harness import ACCOUNT_ID, EmulatedAws
 
 if TYPE_CHECKING:
@@ -81,13 +77,11 @@ def run_wave(
     lose_events: bool = False,
     baseline: bool = False,
     script_workers: int = 1,
-    quiet_seconds: float | None = None,
     timeout_seconds: float = 600,
 ) -> WaveRun:
     """Deploy `scenario`, run MigrateWave on wave-01 (or the 5-minute polling baseline) to its end."""
     started = time.perf_counter()
-    driver = ClockDriver if quiet_seconds is None else functools.partial(ClockDriver, quiet_seconds=quiet_seconds)
-    with mock.patch.object(harness, "ClockDriver", driver), EmulatedAws() as aws:
+    with EmulatedAws() as aws:
         aws.deploy_scenario(scenario)
         stack = aws.stack
         assert stack is not None and aws.lambdas is not None and aws.fleet is not None
@@ -186,7 +180,6 @@ def run_in_subprocess(
     lose_events: bool = False,
     baseline: bool = False,
     script_workers: int = 1,
-    quiet_seconds: float | None = None,
     timeout_seconds: float = 600,
 ) -> WaveRun:
     """`run_wave` on a fleet scenario in a fresh interpreter: its peak memory is its own."""
@@ -195,8 +188,6 @@ def run_in_subprocess(
 
     argv = [sys.executable, "-m", "bench.wave", str(servers), "--disk-gib", str(disk_gib)]
     argv += ["--script-workers", str(script_workers), "--timeout", str(timeout_seconds)]
-    if quiet_seconds is not None:
-        argv += ["--quiet-seconds", str(quiet_seconds)]
     argv += ["--lose-events"] * lose_events + ["--baseline"] * baseline
     completed = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=timeout_seconds + 120)
     if completed.returncode != 0:
@@ -225,7 +216,6 @@ def main() -> None:
     parser.add_argument("--lose-events", action="store_true")
     parser.add_argument("--baseline", action="store_true", help="the 5-minute polling variant")
     parser.add_argument("--script-workers", type=int, default=1)
-    parser.add_argument("--quiet-seconds", type=float, default=None, help="the clock driver's quiet period")
     parser.add_argument("--timeout", type=float, default=600)
     args = parser.parse_args()
     run = run_wave(
@@ -233,7 +223,6 @@ def main() -> None:
         lose_events=args.lose_events,
         baseline=args.baseline,
         script_workers=args.script_workers,
-        quiet_seconds=args.quiet_seconds,
         timeout_seconds=args.timeout,
     )
     print(to_json(run))

@@ -1,5 +1,13 @@
 """Where moto, run in process by many threads, differs from AWS in ways a wave notices.
 
+Time: the ASL engine runs each execution, Map iteration, Parallel branch and timed task in a
+thread of its own and waits with `threading.Event`, `Thread.join(timeout)` and `time.sleep`.
+Every engine module's `threading`, `Thread`, `Event` and `time` is replaced here by the virtual
+clock's: engine threads are the clock's actors, their waits are waits on virtual time, and the
+clock moves only when every one of them waits (see `clock.py`). `ENGINE_BLOCKING_CALLS` lists
+what these patches cover; tests/unit/emulator/test_engine_patches.py fails when a moto upgrade
+blocks somewhere else.
+
 Thread safety: moto's DynamoDB iterates a table's items while another thread may add one (a
 Distributed Map child's RecordResult `putItem` during a handler's `query`), and the query fails
 with "dictionary changed size during iteration" — an error DynamoDB never gives. Its requests are
@@ -14,8 +22,10 @@ thread-safe — so caching them changes no behaviour, only CPU: about a quarter 
 from __future__ import annotations
 
 import functools
+import importlib
 import sys
 import threading
+import time
 from typing import TYPE_CHECKING, Any, cast
 from unittest import mock
 
@@ -25,10 +35,41 @@ from moto.dynamodb.responses import DynamoHandler
 from moto.stepfunctions.parser.asl.parse import preprocessor  # noqa: F401 (imports every engine module)
 from moto.stepfunctions.parser.asl.utils import boto_client
 
+from mgn_wave_emu.clock import VirtualClock, VirtualEvent, actor_thread_class
+
 if TYPE_CHECKING:
     from botocore.client import BaseClient
 
-_ENGINE_PACKAGE = "moto.stepfunctions.parser"
+ENGINE_PACKAGE = "moto.stepfunctions.parser"
+
+# Every place moto's engine blocks or starts a thread, by module (relative to ENGINE_PACKAGE):
+# all of them go through a name the patches below replace. CountDownLatch (a Condition) is
+# defined but used nowhere; a use of it would keep its waiter runnable and stall the clock rather
+# than let it jump.
+ENGINE_BLOCKING_CALLS: dict[str, set[str]] = {
+    "asl.component.common.retry.retrier_decl": {"time.sleep"},
+    "asl.component.program.program": {"threading.Thread", ".join("},
+    "asl.component.test_state.program.test_state_program": {"threading.Thread", ".join("},
+    "asl.component.state.exec.state_map.iteration.inline_iteration_component": {"threading.Thread"},
+    "asl.component.state.exec.state_map.iteration.itemprocessor.map_run_record": {"threading.Event"},
+    "asl.component.state.exec.state_map.iteration.job": {"threading.Event", ".wait("},
+    "asl.component.state.exec.state_task.service.state_task_service_callback": {
+        "threading.Thread",
+        "time.sleep",
+        ".wait(",
+    },
+    "asl.component.state.exec.state_task.state_task_activitiy": {".wait("},
+    "asl.component.state.exec.state_parallel.branch_worker": {"threading.Thread"},
+    "asl.component.state.exec.state_parallel.branches_decl": {"threading.Event", ".wait("},
+    "asl.component.state.exec.execute_state": {"threading.Event", "Thread(", ".wait("},
+    "asl.component.state.wait.wait_function.wait_function": {".wait("},
+    "asl.eval.count_down_latch": {"threading.Condition", ".wait("},
+    "asl.eval.environment": {"threading.Event"},
+    "asl.eval.callback.callback": {"Event(", ".wait("},
+    "provider": {"time.sleep"},  # never loaded: see NOT_LOADED
+    "backend.execution_worker": {"Thread("},
+    "backend.test_state.execution": {"threading.Event"},
+}
 
 
 def _cached_clients(original: Any) -> Any:
@@ -55,18 +96,82 @@ def _serialized(call_action: Any) -> Any:
     return one_at_a_time
 
 
-def engine_patches() -> list[Any]:
-    """Patches (not started): DynamoDB one request at a time, and the caches for every engine
-    module that holds the parser or the client factory under its own name."""
+# Engine modules moto never imports (LocalStack's provider, whose API moto serves with its own
+# responses): not patched, since they cannot run.
+NOT_LOADED = {"provider"}
+
+
+class _VirtualTime:
+    """The `time` module, with `sleep` on the virtual clock."""
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self._clock = clock
+
+    def sleep(self, seconds: float) -> None:
+        self._clock.sleep(seconds)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+class _VirtualThreading:
+    """The `threading` module, with the engine's threads and events on the virtual clock."""
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self._clock = clock
+        self.Thread = actor_thread_class(clock)
+
+    def Event(self) -> VirtualEvent:  # noqa: N802 - mirrors threading.Event
+        return VirtualEvent(self._clock)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(threading, name)
+
+
+def engine_time_patches(clock: VirtualClock) -> list[Any]:
+    """Patches (not started) putting every engine module's threads, events and sleeps on `clock`."""
+    virtual_threading = _VirtualThreading(clock)
+    replacements: dict[int, Any] = {
+        id(threading): virtual_threading,
+        id(threading.Thread): virtual_threading.Thread,
+        id(threading.Event): virtual_threading.Event,
+        id(time): _VirtualTime(clock),
+    }
+    patches = []
+    for module in engine_modules():
+        for attribute in ("threading", "Thread", "Event", "time"):
+            current = getattr(module, attribute, None)
+            if current is not None and id(current) in replacements:
+                patches.append(mock.patch.object(module, attribute, replacements[id(current)]))
+    return patches
+
+
+def engine_modules() -> list[Any]:
+    """Every loaded module of moto's ASL engine, those that block first of all (the preprocessor
+    import above loads the interpreter; the execution worker is loaded on first use)."""
+    for name in ENGINE_BLOCKING_CALLS.keys() - NOT_LOADED:
+        importlib.import_module(f"{ENGINE_PACKAGE}.{name}")
+    return [
+        module
+        for name, module in sorted(sys.modules.items())
+        if (name == ENGINE_PACKAGE or name.startswith(ENGINE_PACKAGE + ".")) and module is not None
+    ]
+
+
+def engine_patches(clock: VirtualClock) -> list[Any]:
+    """Patches (not started): the engine on the virtual clock, DynamoDB one request at a time, and
+    the caches for every engine module that holds the parser or the client factory under its own
+    name."""
     replacements = {
         id(jsonpath_ng.ext.parser.parse): functools.lru_cache(maxsize=4096)(jsonpath_ng.ext.parser.parse),
         id(jsonpath_ng.parser.parse): functools.lru_cache(maxsize=4096)(jsonpath_ng.parser.parse),
         id(boto_client.boto_client_for): _cached_clients(boto_client.boto_client_for),
     }
-    patches = [mock.patch.object(DynamoHandler, "call_action", _serialized(DynamoHandler.call_action))]
-    for name, module in list(sys.modules.items()):
-        if not name.startswith(_ENGINE_PACKAGE) or module is None:
-            continue
+    patches = [
+        *engine_time_patches(clock),
+        mock.patch.object(DynamoHandler, "call_action", _serialized(DynamoHandler.call_action)),
+    ]
+    for module in engine_modules():
         for attribute in ("parse", "boto_client_for"):
             current = getattr(module, attribute, None)
             if current is not None and id(current) in replacements:

@@ -15,14 +15,12 @@ from unittest import mock
 import boto3
 from moto import mock_aws
 from moto.events.models import EventPattern
-from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-from moto.stepfunctions.parser.asl.component.state.exec import execute_state
 from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
-from moto.stepfunctions.parser.asl.eval.callback import callback
+from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 
 from mgn_wave import timeutil
-from mgn_wave_emu.clock import ClockDriver, VirtualClock, VirtualEvent
+from mgn_wave_emu.clock import ClockDriver, VirtualClock
 from mgn_wave_emu.engine_patches import engine_patches
 from mgn_wave_emu.fleet import Fleet
 from mgn_wave_emu.hooks import CallRecorder, FaultPlan, ServiceEmulator, router
@@ -56,32 +54,6 @@ CONSOLE_DEFAULT_TEMPLATE: dict[str, Any] = {
     "stagingAreaTags": {},
 }
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
-
-
-class _VirtualTime:
-    """Stands in for the `time` module where the ASL engine sleeps between retries."""
-
-    def __init__(self, clock: VirtualClock) -> None:
-        self._clock = clock
-
-    def sleep(self, seconds: float) -> None:
-        self._clock.sleep(seconds)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(time, name)
-
-
-class _VirtualThreading:
-    """Stands in for the `threading` module where the ASL engine waits for a task's timeout."""
-
-    def __init__(self, clock: VirtualClock) -> None:
-        self._clock = clock
-
-    def Event(self) -> VirtualEvent:  # noqa: N802 - mirrors threading.Event
-        return VirtualEvent(self._clock)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(threading, name)
 
 
 @dataclass
@@ -120,6 +92,9 @@ class EmulatedAws:
         self.state_entries: Counter[str] = Counter()  # state name -> times entered, all executions
         # When the emulated services change state on their own; the clock driver jumps to these.
         self.horizons: list[Callable[[], datetime | None]] = []
+        # Set whenever an execution ends: `wait` blocks on it instead of polling DescribeExecution,
+        # whose serialization cost the emulation about 40 % of its CPU at 20 polls a second.
+        self._execution_ended = threading.Event()
 
     def __enter__(self) -> Self:
         self._mock.start()
@@ -130,28 +105,34 @@ class EmulatedAws:
 
         def counting_eval_body(state: CommonStateField, env: Any) -> None:
             entries[state.name] += 1
-            clock.touch()  # a state transition is work in progress: the clock driver must not jump now
             original_eval_body(state, env)
+
+        original_terminated = BaseExecutionWorkerCommunication.terminated
+        execution_ended = self._execution_ended
+
+        def terminated_and_told(communication: BaseExecutionWorkerCommunication) -> None:
+            original_terminated(communication)
+            execution_ended.set()
 
         def wait_in_virtual_time(_self: WaitFunction, env: Any, wait_seconds: int) -> None:
             if wait_seconds > 0 and env.is_running():
                 clock.sleep(wait_seconds, interrupt=env.program_state_event)
 
         self._patches = [
-            # Every place the ASL engine waits in real time: Wait states, retry intervals, task
-            # timeouts (TimeoutSeconds) and waits for a task token.
+            # A Wait state measures what it waited in real time (time.time) and would wait again:
+            # it waits once, on the virtual clock. Every other wait of the engine (retry
+            # intervals, task timeouts, task tokens, Map and Parallel joins) is put on the clock
+            # by engine_patches().
             mock.patch.object(WaitFunction, "_wait_interval", wait_in_virtual_time),
             # Count every state entered, in parent and child executions alike: a Distributed Map's
             # children are not listed by the local engine, but their transitions cost the same.
             mock.patch.object(CommonStateField, "_eval_body", counting_eval_body),
-            mock.patch.object(retrier_decl, "time", _VirtualTime(clock)),
-            mock.patch.object(execute_state, "threading", _VirtualThreading(clock)),
-            mock.patch.object(callback, "Event", lambda: VirtualEvent(clock)),
+            mock.patch.object(BaseExecutionWorkerCommunication, "terminated", terminated_and_told),
             # The emulated Lambda runtime's wall clock is the virtual one (deadlines, TTLs, timings).
             mock.patch.object(timeutil, "utcnow", clock.now),
             # No X-Ray daemon here: the emulated functions run with tracing off.
             mock.patch.dict("os.environ", {"AWS_DEFAULT_REGION": self.region, "POWERTOOLS_TRACE_DISABLED": "1"}),
-            *engine_patches(),
+            *engine_patches(clock),
         ]
         for patch in self._patches:
             patch.start()
@@ -381,12 +362,15 @@ class EmulatedAws:
         sfn = self.client("stepfunctions")
         deadline = time.monotonic() + timeout_seconds
         while True:
+            self._execution_ended.clear()
             described = sfn.describe_execution(executionArn=execution_arn)
             if described["status"] in TERMINAL:
                 break
-            if time.monotonic() > deadline:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 raise TimeoutError(f"{execution_arn} still {described['status']} after {timeout_seconds}s")
-            time.sleep(0.05)  # slow enough not to look like work to the clock driver
+            # Woken by the end of any execution (a wave's children end too: it looks again).
+            self._execution_ended.wait(min(remaining, 1.0))
         events: list[dict[str, Any]] = []
         for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
             events.extend(page["events"])

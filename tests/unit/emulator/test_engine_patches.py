@@ -1,0 +1,88 @@
+"""The patches that put moto's ASL engine on the virtual clock cover every place it blocks.
+
+A moto upgrade that waits somewhere new (a Condition, a queue, a sleep in another module) would
+let an engine thread block outside the clock's accounting: the clock would then wait for it
+forever, or a wave's verdict would depend on it. These tests fail first, naming the module."""
+
+from __future__ import annotations
+
+import importlib
+import re
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from mgn_wave_emu.clock import VirtualClock, VirtualEvent
+from mgn_wave_emu.engine_patches import (
+    ENGINE_BLOCKING_CALLS,
+    ENGINE_PACKAGE,
+    NOT_LOADED,
+    engine_modules,
+    engine_time_patches,
+)
+
+# What can block a thread or start one, as it is written in moto's source.
+_BLOCKING = re.compile(
+    r"threading\.(?:Thread|Event|Condition|Semaphore|BoundedSemaphore|Barrier|Timer)\b"
+    r"|(?<![\w.])(?:Thread|Event)\("
+    r"|time\.sleep\b|\.wait\(|\.join\(|\bqueue\.|\bThreadPoolExecutor\b|\bselect\.|\basyncio\b"
+)
+# `.join(` of strings is not a thread's join.
+_STRING_JOIN = re.compile(r"""(?:["']|\bstr)\s*\.join\(|\)\.join\(""")
+
+
+def _blocking_calls_in_engine() -> dict[str, set[str]]:
+    """Every module file of the engine package, read (not imported: some cannot be)."""
+    root = Path(importlib.import_module(ENGINE_PACKAGE).__file__ or "").parent
+    found: dict[str, set[str]] = {}
+    for path in sorted(root.rglob("*.py")):
+        relative = path.relative_to(root).with_suffix("")
+        if relative.parts[:2] == ("asl", "antlr"):
+            continue  # the generated parser: no threads
+        source = path.read_text(encoding="utf-8")
+        calls: set[str] = set()
+        for line in source.splitlines():
+            code = line.split("#", 1)[0]
+            if _STRING_JOIN.search(code):
+                code = _STRING_JOIN.sub("", code)
+            calls.update(match.group(0).rstrip("\\b") for match in _BLOCKING.finditer(code))
+        if calls:
+            found[".".join(part for part in relative.parts if part != "__init__")] = calls
+    return found
+
+
+def test_every_place_the_engine_blocks_is_one_the_patches_know() -> None:
+    # Given: moto's engine as installed
+    # When: its source is read for every way to block or start a thread
+    found = _blocking_calls_in_engine()
+    # Then: the same modules and the same primitives as when the patches were written
+    assert found == ENGINE_BLOCKING_CALLS, (
+        "moto's ASL engine now blocks differently: check each change against "
+        "mgn_wave_emu/engine_patches.py and update ENGINE_BLOCKING_CALLS"
+    )
+
+
+def test_after_patching_no_engine_module_holds_a_real_thread_event_or_sleep() -> None:
+    clock = VirtualClock()
+    patches = engine_time_patches(clock)
+    for patch in patches:
+        patch.start()
+    try:
+        for module in engine_modules():
+            assert getattr(module, "threading", None) is not threading, module.__name__
+            assert getattr(module, "Thread", None) is not threading.Thread, module.__name__
+            assert getattr(module, "Event", None) is not threading.Event, module.__name__
+            assert getattr(module, "time", None) is not time, module.__name__
+        job = importlib.import_module(f"{ENGINE_PACKAGE}.asl.component.state.exec.state_map.iteration.job")
+        assert isinstance(job.threading.Event(), VirtualEvent)
+    finally:
+        for patch in reversed(patches):
+            patch.stop()
+
+
+@pytest.mark.parametrize("name", sorted(ENGINE_BLOCKING_CALLS.keys() - NOT_LOADED))
+def test_each_blocking_module_is_loaded_and_patched(name: str) -> None:
+    loaded = {module.__name__ for module in engine_modules()}
+    assert f"{ENGINE_PACKAGE}.{name}" in loaded
