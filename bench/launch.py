@@ -17,10 +17,8 @@ from pathlib import Path
 
 from bench.results import record
 from bench.wave import _TimedInvocations
-from mgn_wave.adapters.launch_tokens import LaunchTokenStore
-from mgn_wave.adapters.tokens import CallbackAdapter
-from mgn_wave.launch.approval import approve
 from mgn_wave_emu.harness import EmulatedAws
+from mgn_wave_emu.operator import approve_when_asked
 
 ROOT = Path(__file__).resolve().parents[1]
 WAVE = "bench-launch"
@@ -87,19 +85,15 @@ def measure(servers: int) -> LaunchRun:
             raise RuntimeError(f"test launch {tested.status}: {tested.error} {tested.cause}")
         test_transitions = sum(aws.state_entries.values()) - before
         start_test_calls = aws.mgn.calls["StartTest"] - calls_before
-        arn = _start(aws, "cutover", "bench-cutover")
-        tokens = LaunchTokenStore(aws.client("dynamodb"), aws.stack.tables["StateTable"].table_name)
-        callbacks = CallbackAdapter(aws.client("stepfunctions"))
-        approved_at = None
         sfn = aws.client("stepfunctions")
-        while approved_at is None:
-            if approve(WAVE, "bench", tokens=tokens, callbacks=callbacks):
-                approved_at = aws.clock.now()
-            elif sfn.describe_execution(executionArn=arn)["status"] != "RUNNING":
+        with aws.clock.busy():  # the operator approves in real time: the clock waits for them
+            arn = _start(aws, "cutover", "bench-cutover")
+            if not approve_when_asked(
+                aws, WAVE, lambda: sfn.describe_execution(executionArn=arn)["status"] == "RUNNING", "bench"
+            ):
                 ended = aws.wait(arn)
                 raise RuntimeError(f"the cutover ended before its approval: {ended.error} {ended.cause}")
-            else:
-                time.sleep(0.1)
+            approved_at = aws.clock.now()
         cut = aws.wait(arn, timeout_seconds=1200)
         if cut.status != "SUCCEEDED":
             raise RuntimeError(f"cutover {cut.status}: {cut.error} {cut.cause}")

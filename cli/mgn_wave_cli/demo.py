@@ -114,23 +114,18 @@ def _deploy_with_target(aws: EmulatedAws, scenario: Scenario) -> None:
 
 
 def _launch(aws: EmulatedAws, stage: str, *, approve_after_start: bool = False) -> ExecutionResult:
-    from mgn_wave.adapters.launch_tokens import LaunchTokenStore  # noqa: PLC0415
-    from mgn_wave.adapters.tokens import CallbackAdapter  # noqa: PLC0415
-    from mgn_wave.launch.approval import approve  # noqa: PLC0415
+    from mgn_wave_emu.operator import start_and_approve  # noqa: PLC0415
 
-    sfn = aws.client("stepfunctions")
-    wave = "wave-01"
-    arn = sfn.start_execution(
-        stateMachineArn=aws.state_machine_arns["LaunchWaveStateMachine"],
-        name=f"demo-{stage}",
-        input=json.dumps({"waveId": wave, "stage": stage}),
-    )["executionArn"]
-    if approve_after_start and aws.stack is not None:
-        tokens = LaunchTokenStore(aws.client("dynamodb"), aws.stack.tables["StateTable"].table_name)
-        for _ in range(400):  # the operator's `mgn-wave approve wave-01`, once the cutover asks
-            if approve(wave, "demo operator", tokens=tokens, callbacks=CallbackAdapter(sfn)):
-                break
-            time.sleep(0.05)
+    execution_input = {"waveId": "wave-01", "stage": stage}
+    if approve_after_start:
+        # The operator's `mgn-wave approve wave-01`, once the cutover asks
+        arn = start_and_approve(aws, execution_input, f"demo-{stage}", approver="demo operator")
+    else:
+        arn = aws.client("stepfunctions").start_execution(
+            stateMachineArn=aws.state_machine_arns["LaunchWaveStateMachine"],
+            name=f"demo-{stage}",
+            input=json.dumps(execution_input),
+        )["executionArn"]
     return aws.wait(arn, timeout_seconds=300)
 
 

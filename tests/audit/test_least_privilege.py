@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import json
-import time
 from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,11 +14,9 @@ import figures
 import pytest
 from iam_policies import SAM_TEMPLATES_PATH, STATE_MACHINE_LOGICAL_ID, grants_by_role, sam_policy_templates
 
-from mgn_wave.adapters.launch_tokens import LaunchTokenStore
-from mgn_wave.adapters.tokens import CallbackAdapter
-from mgn_wave.launch.approval import approve
 from mgn_wave_emu.harness import EmulatedAws
 from mgn_wave_emu.hooks import STATE_MACHINE
+from mgn_wave_emu.operator import start_and_approve
 
 if TYPE_CHECKING:
     from iam_policies import Grant
@@ -167,13 +164,7 @@ def _launch_waves(used: dict[str, set[str]]) -> None:
         for stage, name in (("test", "t1"), ("revert", "r1"), ("test", "t2")):
             result = aws.wait(_launch(aws, {"waveId": "wave-01", "stage": stage}, name), timeout_seconds=240)
             assert result.status == "SUCCEEDED", (stage, result.error, result.cause)
-        arn = _launch(aws, {"waveId": "wave-01", "stage": "cutover", "archive": True}, "c1")
-        assert aws.stack is not None
-        tokens = LaunchTokenStore(aws.client("dynamodb"), aws.stack.tables["StateTable"].table_name)
-        for _ in range(400):
-            if approve("wave-01", "audit", tokens=tokens, callbacks=CallbackAdapter(aws.client("stepfunctions"))):
-                break
-            time.sleep(0.05)
+        arn = start_and_approve(aws, {"waveId": "wave-01", "stage": "cutover", "archive": True}, "c1")
         result = aws.wait(arn, timeout_seconds=240)
         assert result.status == "SUCCEEDED", (result.error, result.cause)
         _merge(used, aws, LAUNCH_WAVE_LOGICAL_ID)

@@ -12,6 +12,7 @@ import pytest
 from mgn_wave.adapters.launch_tokens import LaunchTokenStore
 from mgn_wave.adapters.tokens import CallbackAdapter
 from mgn_wave.launch.approval import approve
+from mgn_wave_emu.operator import approve_when_asked, start_and_approve
 
 if TYPE_CHECKING:
     from mgn_wave_emu.harness import EmulatedAws, ExecutionResult
@@ -29,7 +30,7 @@ def _deploy_and_replicate(aws: EmulatedAws) -> dict[str, str]:
         {**built.stack_parameters, "TargetSubnetId": built.target.staging_subnet_id, "TargetSecurityGroupIds": group}
     )
     result = aws.run({"wave": "wave-01"})
-    assert result.status == "SUCCEEDED", result.cause
+    assert result.status == "SUCCEEDED", (result.error, result.cause, result.states_entered[-5:])
     by_hostname = {
         aws.mgn.source_server(server_id)["sourceProperties"]["identificationHints"]["hostname"]: server_id
         for server_id in aws.mgn.source_server_ids()
@@ -108,24 +109,24 @@ def test_cutover_waits_for_one_approval_then_finalizes_only_passing_servers(aws:
     assert _launch(aws, {"waveId": "wave-01", "stage": "test"}, "test-1").status == "SUCCEEDED"
     assert {_state(aws, ids[n]) for n in REPLICATED} == {"READY_FOR_CUTOVER"}
     aws.mgn.launch.faults.stop_instance.add(ids["api-1"])  # its cutover instance will not stay up
-    # When the cutover starts, nothing launches before the approval
+    # When the cutover starts, nothing launches before the approval (the operator holds the clock:
+    # a person acts in real time)
     sfn = aws.client("stepfunctions")
-    arn = sfn.start_execution(
-        stateMachineArn=aws.state_machine_arns["LaunchWaveStateMachine"],
-        name="cutover-1",
-        input=json.dumps({"waveId": "wave-01", "stage": "cutover"}),
-    )["executionArn"]
-    table = aws.stack.tables["StateTable"].table_name if aws.stack else ""
-    tokens = LaunchTokenStore(aws.client("dynamodb"), table)
-    callbacks = CallbackAdapter(aws.client("stepfunctions"))
-    for _ in range(200):
-        if tokens.waiting("APPROVAL#wave-01"):
-            break
-        time.sleep(0.05)
-    assert not [j for j in aws.mgn.launch.jobs() if j["initiatedBy"] == "START_CUTOVER"]
-    # Then one approval acts, the second finds nothing
-    assert approve("wave-01", "test", tokens=tokens, callbacks=callbacks) == 1
-    assert approve("wave-01", "test", tokens=tokens, callbacks=callbacks) == 0
+    assert aws.stack is not None
+    tokens = LaunchTokenStore(aws.client("dynamodb"), aws.stack.tables["StateTable"].table_name)
+    callbacks = CallbackAdapter(sfn)
+    with aws.clock.busy():
+        arn = sfn.start_execution(
+            stateMachineArn=aws.state_machine_arns["LaunchWaveStateMachine"],
+            name="cutover-1",
+            input=json.dumps({"waveId": "wave-01", "stage": "cutover"}),
+        )["executionArn"]
+        while not tokens.waiting("APPROVAL#wave-01"):
+            time.sleep(0.02)
+        assert not [j for j in aws.mgn.launch.jobs() if j["initiatedBy"] == "START_CUTOVER"]
+        # Then one approval acts, the second finds nothing
+        assert approve("wave-01", "test", tokens=tokens, callbacks=callbacks) == 1
+        assert approve("wave-01", "test", tokens=tokens, callbacks=callbacks) == 0
     result = aws.wait(arn, timeout_seconds=240)
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     report = _report(aws, result)
@@ -192,20 +193,16 @@ def test_cli_launch_test_then_cutover_with_one_approval(aws: EmulatedAws) -> Non
     assert "PASSED" in tested.stdout and "FAILED" in tested.stdout and "TEST" in tested.stdout
     # Nothing waits for approval yet: approving acts on nothing
     assert _mgn_wave("approve", "wave-01", "--stack-name", "mgn-wave").exit_code == 2
-    started = _mgn_wave("launch", "cutover", "wave-01", "--stack-name", "mgn-wave", "--json")
-    assert started.exit_code == 0, started.output
-    arn = json.loads(started.stdout)["executionArn"]
-    # The approval itself through the function the command runs (a CliRunner invoke cannot outlive
-    # the Lambdas the approval sets going in other threads); the command's refusal path below.
-    tokens = LaunchTokenStore(aws.client("dynamodb"), aws.stack.tables["StateTable"].table_name)
-    callbacks = CallbackAdapter(aws.client("stepfunctions"))
-    approved = 0
-    for _ in range(200):
-        approved = approve("wave-01", "operator", tokens=tokens, callbacks=callbacks)
-        if approved:
-            break
-        time.sleep(0.05)
-    assert approved == 1
+    with aws.clock.busy():  # the operator starts and approves in real time
+        started = _mgn_wave("launch", "cutover", "wave-01", "--stack-name", "mgn-wave", "--json")
+        assert started.exit_code == 0, started.output
+        arn = json.loads(started.stdout)["executionArn"]
+        # The approval itself through the function the command runs (a CliRunner invoke cannot outlive
+        # the Lambdas the approval sets going in other threads); the command's refusal path below.
+        sfn = aws.client("stepfunctions")
+        assert approve_when_asked(
+            aws, "wave-01", lambda: sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
+        )
     assert _mgn_wave("approve", "wave-01", "--stack-name", "mgn-wave").exit_code == 2  # acts once
     assert aws.wait(arn, timeout_seconds=240).status == "SUCCEEDED"
     assert _state(aws, ids["app-1"]) == "CUTOVER"
@@ -250,3 +247,24 @@ def test_lost_launch_events_fall_back_to_the_poll(aws: EmulatedAws) -> None:
     # No event woke the wait: AwaitJobs timed out (LaunchPollSeconds) and CheckJobs found the job done
     assert [c for c in aws.calls.of("sfn", "SendTaskSuccess") if c.principal == "LaunchEventFunction"] == []
     assert any(e["type"] == "TaskTimedOut" for e in result.events)
+
+
+def test_finalize_stage_finalizes_a_cutover_instance_once_it_passes(aws: EmulatedAws) -> None:
+    # Given: api-1's cutover instance stopped, so the cutover reported it and left it CUTTING_OVER
+    ids = _deploy_and_replicate(aws)
+    assert _launch(aws, {"waveId": "wave-01", "stage": "test"}, "test-1").status == "SUCCEEDED"
+    aws.mgn.launch.faults.stop_instance.add(ids["api-1"])
+    arn = start_and_approve(aws, {"waveId": "wave-01", "stage": "cutover"}, "cutover-1")
+    cut = aws.wait(arn, timeout_seconds=240)
+    assert _report(aws, cut)[ids["api-1"]]["verdict"] == "FAILED"
+    # When the operator has fixed the instance (started it) and runs the finalize stage
+    instance_id = _report(aws, cut)[ids["api-1"]]["instanceId"]
+    aws.mgn.launch.faults.stop_instance.discard(ids["api-1"])
+    aws.client("ec2").start_instances(InstanceIds=[instance_id])
+    result = _launch(aws, {"waveId": "wave-01", "stage": "finalize"}, "finalize-1")
+    # Then only api-1 took part, and it is finalized now
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    report = _report(aws, result)
+    assert report[ids["api-1"]]["verdict"] == "PASSED"
+    assert report[ids["app-1"]]["verdict"] == "SKIPPED"  # already CUTOVER
+    assert _state(aws, ids["api-1"]) == "CUTOVER"

@@ -295,7 +295,7 @@ def conclude(
     reported, never finalized."""
     records = _load(store, key)
     for record in records:
-        if record.verdict is Verdict.PENDING and stage is not LaunchStage.REVERT:
+        if record.verdict is Verdict.PENDING:
             record.verdict = Verdict.FAILED
             record.reason = record.reason or f"no result before the checks ended (launch status {record.launch_status})"
             record.hint = record.hint or "See the MGN job log of this server's launch."
