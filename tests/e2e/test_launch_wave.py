@@ -21,7 +21,10 @@ if TYPE_CHECKING:
 REPLICATED = ("web-1", "app-1", "api-1")
 
 
-def _deploy_and_replicate(aws: EmulatedAws) -> dict[str, str]:
+def _deploy_and_replicate(aws: EmulatedAws, *, via_migrate_wave: bool = False) -> dict[str, str]:
+    """seed-clean's stack with a target, and web-1, app-1, api-1 replicated (READY_FOR_TEST): by a
+    whole MigrateWave, or - faster, for the tests about launching only - registered as their agents
+    would and replicated on the clock."""
     built = aws.build_scenario("seed-clean")
     ec2 = aws.client("ec2")
     vpc = built.stack_parameters["StagingVpcId"]
@@ -29,8 +32,14 @@ def _deploy_and_replicate(aws: EmulatedAws) -> dict[str, str]:
     aws.deploy(
         {**built.stack_parameters, "TargetSubnetId": built.target.staging_subnet_id, "TargetSecurityGroupIds": group}
     )
-    result = aws.run({"wave": "wave-01"})
-    assert result.status == "SUCCEEDED", (result.error, result.cause, result.states_entered[-5:])
+    if via_migrate_wave:
+        result = aws.run({"wave": "wave-01"})
+        assert result.status == "SUCCEEDED", (result.error, result.cause, result.states_entered[-5:])
+    else:
+        aws.mgn.set_network_oracle(None)  # the console's template (public IP) stands; no network judges it here
+        for name in REPLICATED[1:]:  # web-1 is registered by the scenario already
+            aws.mgn.register_source_server(hostname=f"{name}.corp.example", tags={"MigrationWave": "wave-01"})
+        aws.clock.sleep(2 * 3600)
     by_hostname = {
         aws.mgn.source_server(server_id)["sourceProperties"]["identificationHints"]["hostname"]: server_id
         for server_id in aws.mgn.source_server_ids()
@@ -61,7 +70,7 @@ def _state(aws: EmulatedAws, source_server_id: str) -> str:
 
 def test_launch_test_holds_private_target_and_marks_passing_servers_ready_for_cutover(aws: EmulatedAws) -> None:
     # Given a replicated wave, one server's test instance never comes Online in SSM
-    ids = _deploy_and_replicate(aws)
+    ids = _deploy_and_replicate(aws, via_migrate_wave=True)
     aws.mgn.launch.faults.ssm_offline.add(ids["api-1"])
     # When
     result = _launch(aws, {"waveId": "wave-01", "stage": "test"}, "test-1")
