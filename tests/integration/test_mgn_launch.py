@@ -18,6 +18,12 @@ if TYPE_CHECKING:
 HOUR = 3600
 
 
+@pytest.fixture(autouse=True)
+def _no_default_amis(monkeypatch: pytest.MonkeyPatch) -> None:
+    # moto loads thousands of default AMIs with its EC2 backend; the launches register their own
+    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+
+
 def _ready_servers(emulator: MgnEmulator, client: MgnClient, settings: dict[str, Any], count: int) -> list[str]:
     """`count` servers registered by their agents and replicated to READY_FOR_TEST on the clock."""
     client.create_replication_configuration_template(**settings)
@@ -136,6 +142,7 @@ def test_more_than_200_servers_across_active_jobs_raises_conflict(
 ) -> None:
     # Given 201 launchable servers, 200 of them in an active job
     ids = _ready_servers(mgn_emulator, mgn_client, private_template, 201)
+    mgn_emulator.launch.faults.fail_launch.update(ids[:200])  # the job ends without 200 instances to run
     mgn_client.start_test(sourceServerIDs=ids[:200])
     # When the 201st is launched while that job runs
     with pytest.raises(mgn_client.exceptions.ConflictException, match="200 source servers across all active jobs"):

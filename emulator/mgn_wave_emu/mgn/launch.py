@@ -432,8 +432,15 @@ class LaunchEngine:
     def _image(self) -> str:
         # MGN converts the replicated disks into its own AMI; any image moto knows stands in for it.
         if self._image_id is None:
-            images = self._client().describe_images(Owners=["amazon"])["Images"]
-            self._image_id = str(images[0]["ImageId"])
+            # Registered, not picked from moto's default AMIs: those may be switched off
+            # (MOTO_EC2_LOAD_DEFAULT_AMIS=false), and listing them all is slow.
+            image = self._client().register_image(
+                Name="mgn-wave-emulated-conversion",
+                RootDeviceName="/dev/xvda",
+                Architecture="x86_64",
+                VirtualizationType="hvm",
+            )
+            self._image_id = str(image["ImageId"])
         return self._image_id
 
     def _client(self) -> Any:
