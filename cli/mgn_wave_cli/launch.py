@@ -74,6 +74,14 @@ def read_launch_report(s3: S3Client, summary: Mapping[str, str]) -> dict[str, An
     return report
 
 
+def read_launch_settings(s3: S3Client, where: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The launch settings' drift report LaunchPlan left in the wave bucket."""
+    with aws_call("s3:GetObject"):
+        body = s3.get_object(Bucket=where["bucket"], Key=where["key"])["Body"].read()
+    settings: list[dict[str, Any]] = json.loads(body)
+    return settings
+
+
 def print_launch_report(console: Console, report: Mapping[str, Any]) -> None:
     """Each server's stage and verdict, with the reason and what to check."""
     totals = report["totals"]

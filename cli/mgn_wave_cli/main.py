@@ -569,7 +569,9 @@ def _run_launch(
             soft_wrap=True,
         )
     elif output and output.get("plan", {}).get("dryRun"):
-        for server in output["plan"]["launchSettings"]:
+        with _aws_errors():
+            settings = launch.read_launch_settings(_s3(execution_arn), output["plan"]["launchSettings"])
+        for server in settings:
             console.print(f"{server['resourceId']}: {server['action']}", highlight=False)
             for change in server["changes"]:
                 console.print(f"    {change['field']}: {change['before']!r} → {change['after']!r}", highlight=False)

@@ -64,6 +64,14 @@ def _report(aws: EmulatedAws, result: ExecutionResult) -> dict[str, dict[str, An
     return {server["sourceServerId"]: server for server in json.loads(body)["servers"]}
 
 
+def _launch_settings(aws: EmulatedAws, result: ExecutionResult) -> list[dict[str, Any]]:
+    where = result.output["plan"]["launchSettings"]
+    settings: list[dict[str, Any]] = json.loads(
+        aws.client("s3").get_object(Bucket=where["bucket"], Key=where["key"])["Body"].read()
+    )
+    return settings
+
+
 def _state(aws: EmulatedAws, source_server_id: str) -> str:
     return str(aws.mgn.source_server(source_server_id)["lifeCycle"]["state"])
 
@@ -87,7 +95,7 @@ def test_launch_test_holds_private_target_and_marks_passing_servers_ready_for_cu
     instance = aws.client("ec2").describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
     assert instance["SubnetId"] == ids["subnet"]
     assert "PublicIpAddress" not in instance
-    settings = {s["resourceId"]: s for s in result.output["plan"]["launchSettings"]}
+    settings = {s["resourceId"]: s for s in _launch_settings(aws, result)}
     assert settings[ids["app-1"]]["action"] == "UPDATED"
     assert {c["field"] for c in settings[ids["app-1"]]["changes"]} >= {"NetworkInterfaces[0].AssociatePublicIpAddress"}
     starts = [c for c in aws.calls.of("mgn", "StartTest")]
@@ -98,7 +106,8 @@ def test_launch_dry_run_reports_drift_and_launches_nothing(aws: EmulatedAws) -> 
     ids = _deploy_and_replicate(aws)
     result = _launch(aws, {"waveId": "wave-01", "stage": "test", "dryRun": True}, "dry-1")
     assert result.status == "SUCCEEDED"
-    actions = {s["resourceId"]: s["action"] for s in result.output["plan"]["launchSettings"]}
+    actions = {s["resourceId"]: s["action"] for s in _launch_settings(aws, result)}
+    assert result.output["plan"]["launchSettings"]["actions"] == {"WOULD_UPDATE": 3}
     assert actions[ids["app-1"]] == "WOULD_UPDATE"
     assert aws.mgn.launch.jobs() == []
     assert _state(aws, ids["app-1"]) == "READY_FOR_TEST"

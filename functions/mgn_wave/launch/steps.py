@@ -110,13 +110,19 @@ def plan(
             ]
     key = servers_key(request.wave_id, execution_name)
     _save(store, key, records)
+    # The drift report grows with the wave (a state holds 256 KiB): it goes to the wave bucket
+    settings_key = f"{key.rsplit('/', 1)[0]}/launch-settings.json"
+    store.put_list(settings_key, settings)
+    actions: dict[str, int] = {}
+    for entry in settings:
+        actions[entry["action"]] = actions.get(entry["action"], 0) + 1
     return {
         "serversKey": key,
         "stage": request.stage.value,
         "dryRun": request.dry_run,
         "ok": ok,
         "findings": findings,
-        "launchSettings": settings,
+        "launchSettings": {"bucket": store.bucket, "key": settings_key, "actions": actions},
         "eligible": sum(1 for r in records if r.verdict is Verdict.PENDING),
         "launchJobs": request.stage is not LaunchStage.FINALIZE,
         "archive": request.archive,
