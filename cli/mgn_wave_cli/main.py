@@ -659,7 +659,10 @@ def approve(
     from mgn_wave.launch.approval import approve as approve_cutover  # noqa: PLC0415
     from mgn_wave_cli.launch import STATE_TABLE_OUTPUT, stack_output  # noqa: PLC0415
 
-    _wave_input(wave)
+    from mgn_wave.models.wave import WAVE_NAME_PATTERN  # noqa: PLC0415
+
+    if not re.fullmatch(WAVE_NAME_PATTERN, wave):
+        raise _fail(f"WAVE: {wave!r} is not a wave name (a letter or digit, then up to 79 of A-Z a-z 0-9 . _ -)")
     _checked("--region", region)
     if not waves.STACK_NAME_PATTERN.match(stack_name):
         raise _fail(f"--stack-name: {stack_name!r} is not a stack name (a letter, then letters, digits, -)")
