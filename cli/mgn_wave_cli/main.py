@@ -657,9 +657,8 @@ def approve(
     from mgn_wave.adapters.launch_tokens import LaunchTokenStore  # noqa: PLC0415
     from mgn_wave.adapters.tokens import CallbackAdapter  # noqa: PLC0415
     from mgn_wave.launch.approval import approve as approve_cutover  # noqa: PLC0415
-    from mgn_wave_cli.launch import STATE_TABLE_OUTPUT, stack_output  # noqa: PLC0415
-
     from mgn_wave.models.wave import WAVE_NAME_PATTERN  # noqa: PLC0415
+    from mgn_wave_cli.launch import STATE_TABLE_OUTPUT, stack_output  # noqa: PLC0415
 
     if not re.fullmatch(WAVE_NAME_PATTERN, wave):
         raise _fail(f"WAVE: {wave!r} is not a wave name (a letter or digit, then up to 79 of A-Z a-z 0-9 . _ -)")
