@@ -174,10 +174,10 @@ def main() -> None:
         run = measure(size)
         print(f"{size} servers: {run}", flush=True)
         runs.append(run)
-    record_runs(runs)
-    text = section(runs)
-    write_section(text)
-    print(text)
+        # After each size, so a larger wave that does not finish leaves the smaller ones' figures
+        record_runs(runs)
+        write_section(section(runs))
+    print(section(runs))
 
 
 if __name__ == "__main__":
