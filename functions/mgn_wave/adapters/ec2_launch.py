@@ -41,7 +41,8 @@ class Ec2LaunchAdapter:
             self._ec2.modify_launch_template(LaunchTemplateId=launch_template_id, DefaultVersion=str(version))
         return version
 
-    def subnet_vpc(self, subnet_id: str) -> str:
+    def target_subnet(self, subnet_id: str) -> tuple[str, int]:
+        """The target subnet's VPC and how many IPv4 addresses it has free."""
         with aws_call(
             "ec2:DescribeSubnets",
             {
@@ -51,7 +52,7 @@ class Ec2LaunchAdapter:
             },
         ):
             subnets = self._ec2.describe_subnets(SubnetIds=[subnet_id])["Subnets"]
-        return str(subnets[0]["VpcId"])
+        return str(subnets[0]["VpcId"]), int(subnets[0].get("AvailableIpAddressCount", 0))
 
     def instance_health(self, instance_ids: Sequence[str]) -> dict[str, tuple[str, str, str]]:
         """instance ID -> (state, system status, instance status); absent when EC2 does not know it."""

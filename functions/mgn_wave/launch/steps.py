@@ -84,7 +84,7 @@ def plan(
     if request.stage in (LaunchStage.TEST, LaunchStage.CUTOVER):
         eligible = [r for r in records if r.verdict is Verdict.PENDING]
         configurations = {r.source_server_id: mgn.get_launch_configuration(r.source_server_id) for r in eligible}
-        vpc_id = ec2.subnet_vpc(target.subnet_id)
+        vpc_id, free_addresses = ec2.target_subnet(target.subnet_id)
         path = PrivatePathTarget.model_validate(
             {
                 "region": region,
@@ -98,6 +98,8 @@ def plan(
             network.collect_network_snapshot(path),
             path,
             post_launch_actions=any(post_launch_actions_on(c) for c in configurations.values()),
+            free_addresses=free_addresses,
+            instances=len(eligible),
         )
         findings = [f.model_dump(mode="json") for f in found]
         ok = not has_blocker(found)

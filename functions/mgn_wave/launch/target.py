@@ -5,6 +5,8 @@ preflight's shape and stable codes.
   internet gateway.
 - TARGET_NACL_BLOCKS (BLOCKER): the target subnet's NACL drops TCP 443 out to the VPC (the SSM
   endpoints) or the replies.
+- TARGET_SUBNET_TOO_SMALL (BLOCKER): the target subnet has fewer free addresses than servers to
+  launch (test instances stay until terminated, so a cutover needs room beside them).
 - TARGET_SSM_ENDPOINT_MISSING: no ssm, ssmmessages or ec2messages endpoint in the target VPC;
   BLOCKER when post-launch actions are on, WARNING otherwise (each instance's SSM check will fail).
 """
@@ -24,14 +26,49 @@ if TYPE_CHECKING:
 TARGET_ROUTE_TO_INTERNET = "TARGET_ROUTE_TO_INTERNET"
 TARGET_NACL_BLOCKS = "TARGET_NACL_BLOCKS"
 TARGET_SSM_ENDPOINT_MISSING = "TARGET_SSM_ENDPOINT_MISSING"
+TARGET_SUBNET_TOO_SMALL = "TARGET_SUBNET_TOO_SMALL"
 _SSM_SERVICES = ("ssm", "ssmmessages", "ec2messages")
 _INTERNET = frozenset({RouteTargetKind.INTERNET_GATEWAY, RouteTargetKind.EGRESS_ONLY_INTERNET_GATEWAY})
 _EPHEMERAL = (1024, 65535)
 
 
-def check_target(snapshot: NetworkSnapshot, target: PrivatePathTarget, *, post_launch_actions: bool) -> list[Finding]:
-    """`target` names the target VPC and subnet in its staging fields (read the same way)."""
-    return [*_routes(snapshot, target), *_nacl(snapshot, target), *_ssm(snapshot, target, post_launch_actions)]
+def check_target(
+    snapshot: NetworkSnapshot,
+    target: PrivatePathTarget,
+    *,
+    post_launch_actions: bool,
+    free_addresses: int,
+    instances: int,
+) -> list[Finding]:
+    """`target` names the target VPC and subnet in its staging fields (read the same way);
+    `instances` are about to launch into a subnet with `free_addresses`."""
+    return [
+        *_routes(snapshot, target),
+        *_room(target, free_addresses, instances),
+        *_nacl(snapshot, target),
+        *_ssm(snapshot, target, post_launch_actions),
+    ]
+
+
+def _room(target: PrivatePathTarget, free_addresses: int, instances: int) -> list[Finding]:
+    if instances <= free_addresses:
+        return []
+    subnet = target.staging_subnet_id
+    return [
+        Finding(
+            code=TARGET_SUBNET_TOO_SMALL,
+            severity=Severity.BLOCKER,
+            resource=subnet,
+            message=(
+                f"Target subnet {subnet} has {free_addresses} free IPv4 addresses for {instances} instances: "
+                "the launches beyond them would fail (test instances keep their addresses until terminated)."
+            ),
+            fix=(
+                "Terminate the test instances first (mgn-wave revert), launch fewer servers, "
+                f"or use a larger subnet than {subnet}."
+            ),
+        )
+    ]
 
 
 def _routes(snapshot: NetworkSnapshot, target: PrivatePathTarget) -> list[Finding]:

@@ -163,3 +163,22 @@ def test_validate_launch_input_bad_field_is_named(execution_input: dict[str, Any
     with pytest.raises(InvalidInputError) as error:
         validate_launch_input(execution_input)
     assert error.value.field == field
+
+
+def test_check_target_subnet_without_room_for_every_instance_is_a_blocker() -> None:
+    from mgn_wave.launch.target import TARGET_SUBNET_TOO_SMALL, _room
+    from mgn_wave.models.network import PrivatePathTarget
+
+    path = PrivatePathTarget.model_validate(
+        {
+            "region": "us-east-1",
+            "stagingVpcId": "vpc-0123456789abcdef0",
+            "stagingSubnetId": "subnet-0123456789abcdef0",
+            "replicationSgIds": ["sg-0123456789abcdef0"],
+            "sourceCidrs": ["10.10.0.0/16"],
+        }
+    )
+    (finding,) = _room(path, free_addresses=23, instances=100)
+    assert (finding.code, finding.severity.value) == (TARGET_SUBNET_TOO_SMALL, "BLOCKER")
+    assert "23 free" in finding.message and "100 instances" in finding.message
+    assert _room(path, free_addresses=100, instances=100) == []
