@@ -54,16 +54,12 @@ def measure(servers: int) -> LaunchRun:
     started = time.perf_counter()
     with EmulatedAws() as aws:
         built = aws.build_scenario("seed-clean")
-        group = aws.client("ec2").create_security_group(
-            GroupName="target", Description="bench", VpcId=built.stack_parameters["StagingVpcId"]
-        )["GroupId"]
-        aws.deploy(
-            {
-                **built.stack_parameters,
-                "TargetSubnetId": built.target.staging_subnet_id,
-                "TargetSecurityGroupIds": group,
-            }
-        )
+        # A target VPC of its own, with room for a test and a cutover instance per server
+        ec2 = aws.client("ec2")
+        vpc = ec2.create_vpc(CidrBlock="10.60.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.60.0.0/20")["Subnet"]["SubnetId"]
+        group = ec2.create_security_group(GroupName="target", Description="bench", VpcId=vpc)["GroupId"]
+        aws.deploy({**built.stack_parameters, "TargetSubnetId": subnet, "TargetSecurityGroupIds": group})
         assert aws.lambdas is not None and aws.stack is not None
         # These servers are not in the scenario's source network: their replication path is taken as clear
         aws.mgn.set_network_oracle(None)
