@@ -177,6 +177,7 @@ def _route(raw: RouteTypeDef) -> Route | None:
         target_kind=kind,
         target_id=target_id,
         state=raw.get("State", "active"),
+        propagated=raw.get("Origin") == "EnableVgwRoutePropagation",
     )
 
 
