@@ -10,10 +10,13 @@ SAM_VENV := .venv-sam
 # checkov pins boto3 1.35, which conflicts with ours: it lives in its own venv, every package pinned.
 CHECKOV_VENV := .venv-checkov
 CHECKOV_REQUIREMENTS := tests/audit/checkov-requirements.txt
+# aws-sam-translator pins a pydantic that conflicts with ours: its own venv too, every package pinned.
+SAMTRANSLATOR_VENV := .venv-samtranslator
+SAMTRANSLATOR_REQUIREMENTS := tests/audit/samtranslator-requirements.txt
 
 NODE_STAMP := node_modules/.installed
 
-.PHONY: demo test lint typecheck template-lint checkov unit integration e2e build runtime-check bench clean audit
+.PHONY: demo test lint typecheck template-lint checkov samtranslator unit integration e2e build runtime-check bench clean audit
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +29,8 @@ demo: $(STAMP)
 
 # Two workers, one per core: each test runs in one interpreter, and the emulation is GIL-bound.
 # --dist loadfile keeps a file's tests (and its module fixtures) in one worker.
-test: $(STAMP) lint typecheck template-lint checkov
-	$(BIN)/pytest -q -n 2 --dist loadfile
+test: $(STAMP) lint typecheck template-lint checkov samtranslator
+	MGN_WAVE_SAMTRANSLATOR_PYTHON=$(SAMTRANSLATOR_VENV)/bin/python $(BIN)/pytest -q -n 2 --dist loadfile
 
 # Least privilege measured per role, faults, secrets (tests/audit; the figures print to the terminal).
 audit: $(STAMP)
@@ -54,6 +57,16 @@ $(CHECKOV_VENV)/.installed: $(CHECKOV_REQUIREMENTS)
 	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
 	$(CHECKOV_VENV)/bin/pip install --quiet -r $(CHECKOV_REQUIREMENTS)
 	touch $@
+
+$(SAMTRANSLATOR_VENV)/.installed: $(SAMTRANSLATOR_REQUIREMENTS)
+	$(PYTHON) -m venv $(SAMTRANSLATOR_VENV)
+	$(SAMTRANSLATOR_VENV)/bin/pip install --quiet --upgrade pip
+	$(SAMTRANSLATOR_VENV)/bin/pip install --quiet -r $(SAMTRANSLATOR_REQUIREMENTS)
+	touch $@
+
+# The venv the least-privilege test reads SAM's policy templates from (make test sets
+# MGN_WAVE_SAMTRANSLATOR_PYTHON, so there the test runs instead of skipping).
+samtranslator: $(SAMTRANSLATOR_VENV)/.installed
 
 # Every failed check is fixed or skipped in the resource's Metadata with its reason, so any failure
 # fails the build. No network: --skip-download (Prisma Cloud) and no PyPI update check. A template
@@ -85,4 +98,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .venv-312 .aws-sam .pytest_cache .mypy_cache .ruff_cache demo-output node_modules
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(SAMTRANSLATOR_VENV) .venv-312 .aws-sam .pytest_cache .mypy_cache .ruff_cache demo-output node_modules

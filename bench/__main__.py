@@ -14,7 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import coldstart, launch, transitions
+from bench import coldstart, launch, payloads, transitions
+from bench.results import record
 from bench.scenarios import DAY_OF_SYNC_GIB
 from bench.wave import WaveRun, run_in_subprocess
 
@@ -186,6 +187,8 @@ def main() -> None:
             f"≤ 5 min: {ok(largest is not None and largest.wall_seconds <= 300)}",
         )
     )
+    rows.append(payloads.row(sized))
+    record(payloads.figures(sized))
     progress("6/7 SendCommand calls")
     rows.append(
         (

@@ -59,6 +59,8 @@ class WaveRun:
     longest_poll_gap_seconds: float = 0.0
     # Polls a 5-minute loop would have made in the gaps longer than one interval.
     skipped_polls: int = 0
+    # The largest state input, output, task result or Map result the strict emulator checked.
+    largest_state_payload_bytes: int = 0
 
     @property
     def per_server_transitions(self) -> float:
@@ -127,6 +129,7 @@ def run_wave(
             peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             longest_poll_gap_seconds=max(gaps, default=0.0),
             skipped_polls=sum(max(0, round(g / POLL_SECONDS) - 1) for g in gaps) if baseline else 0,
+            largest_state_payload_bytes=aws.limits.payloads.largest,
         )
 
 

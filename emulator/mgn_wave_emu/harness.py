@@ -28,6 +28,7 @@ from mgn_wave_emu.engine_patches import engine_patches
 from mgn_wave_emu.fleet import Fleet
 from mgn_wave_emu.hooks import CallRecorder, FaultPlan, ServiceEmulator, router
 from mgn_wave_emu.lambda_router import LambdaRouter
+from mgn_wave_emu.limits import AwsLimits
 from mgn_wave_emu.mgn import MgnEmulator
 from mgn_wave_emu.network_oracle import build_network_oracle
 from mgn_wave_emu.scenario import BuiltScenario, Scenario, build_scenario, load_scenario
@@ -99,6 +100,7 @@ class EmulatedAws:
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._patches: list[Any] = []
         self.state_entries: Counter[str] = Counter()  # state name -> times entered, all executions
+        self.limits = AwsLimits(lambda: self.stack)  # AWS's hard limits, which moto does not hold
         # When the emulated services change state on their own; the clock driver jumps to these.
         self.horizons: list[Callable[[], datetime | None]] = []
         # Set whenever an execution ends: `wait` blocks on it instead of polling DescribeExecution,
@@ -145,6 +147,7 @@ class EmulatedAws:
             # No X-Ray daemon here: the emulated functions run with tracing off.
             mock.patch.dict("os.environ", {"AWS_DEFAULT_REGION": self.region, "POWERTOOLS_TRACE_DISABLED": "1"}),
             *engine_patches(clock),
+            *self.limits.engine_patches(),
         ]
         for patch in self._patches:
             patch.start()
@@ -166,7 +169,7 @@ class EmulatedAws:
             services["lambda"] = self.lambdas
         if self.fleet is not None:
             services["ssm"] = self.fleet.ssm
-        router.activate(services)
+        router.activate(self.limits.guard(services))
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -193,11 +196,20 @@ class EmulatedAws:
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=self.region)  # type: ignore[call-overload]
 
-    def deploy(self, parameters: dict[str, str], template_path: Path = TEMPLATE_PATH) -> EmulatedStack:
+    def deploy(
+        self, parameters: dict[str, str], template_path: Path = TEMPLATE_PATH, stack_name: str = "mgn-wave"
+    ) -> EmulatedStack:
         """Deploy the template's functions (routed in process) and its state machine (into moto)."""
         stack = resolve_stack(
-            load_template(template_path), parameters=parameters, region=self.region, account_id=ACCOUNT_ID
+            load_template(template_path),
+            parameters=parameters,
+            region=self.region,
+            account_id=ACCOUNT_ID,
+            stack_name=stack_name,
         )
+        self.limits.check_stack(stack)
+        if self.fleet is not None:  # the stack names its install document
+            self.fleet.document_name = stack.physical_name("InstallAgentDocument")
         self.stack = stack
         self.lambdas = LambdaRouter(stack, self.clock)
         self._activate()

@@ -53,6 +53,10 @@ class ServiceEmulator(Protocol):
 # start without it, so their calls are never attributed to a function by accident.
 current_function: contextvars.ContextVar[str | None] = contextvars.ContextVar("current_function", default=None)
 
+# The principal whose request an emulated service is answering (the router sets it around the
+# service's handler, where `current_function` already says "the emulated world").
+calling_principal: contextvars.ContextVar[str | None] = contextvars.ContextVar("calling_principal", default=None)
+
 STATE_MACHINE = "StateMachine"  # the state machine role: its own integrations (invoke, putItem, ...)
 DRIVER = "driver"  # the test or harness itself: never audited, never faulted
 # Set while an emulated service answers a request: what it calls in turn (an emulated source server
@@ -349,9 +353,11 @@ class _Router:
         if emulator is None:
             return None
         handling = current_function.set(_EMULATED_SERVICE)  # the Lambda emulator sets the function inside
+        caller = calling_principal.set(principal)
         try:
             response = emulator.handle(operation_name, request)
         finally:
+            calling_principal.reset(caller)
             current_function.reset(handling)
         if response is not None:
             # botocore runs *every* before-send handler and uses the first answer, so moto's

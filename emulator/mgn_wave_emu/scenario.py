@@ -7,7 +7,8 @@ returns the IDs, including the `PrivatePathTarget` an operator would give the pr
 References inside a file are by name. Where a rule, route or NACL entry needs a peer, write one of:
 `source` (every source range), `vpc` (the staging VPC CIDR), `subnet:<name>` (a staging subnet),
 `sg:<name>` (a security group of the file; SG rules only), `pl:s3` (the Region's S3 prefix list;
-SG rules only) or a literal IPv4 CIDR.
+SG rules only), `pl:source` (a customer-managed prefix list holding the source ranges; SG rules
+only) or a literal IPv4 CIDR.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from mgn_wave.preflight.checks import FINDING_CODES
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
-    from mypy_boto3_ec2.type_defs import FilterTypeDef, IpPermissionTypeDef
+    from mypy_boto3_ec2.type_defs import FilterTypeDef, IpPermissionTypeDef, PrefixListIdTypeDef
 
 SCENARIO_PACKAGE = "mgn_wave_emu.scenarios"
 # Stack parameters that come from the built network, never from the file.
@@ -70,7 +71,7 @@ def _ports(value: int | str | None) -> tuple[int, int] | None:
 def _check_peer(value: str, *, allow_sg: bool) -> str:
     if value in ("source", "vpc") or value.startswith("subnet:"):
         return value
-    if value.startswith("sg:") or value == "pl:s3":
+    if value.startswith("sg:") or value in ("pl:s3", "pl:source"):
         if allow_sg:
             return value
         raise ValueError(f"{value!r} is only allowed in security group rules")
@@ -78,7 +79,7 @@ def _check_peer(value: str, *, allow_sg: bool) -> str:
         IPv4Network(value, strict=True)
     except ValueError:
         raise ValueError(
-            f"{value!r} is not a peer: use source, vpc, subnet:<name>, sg:<name>, pl:s3 or an IPv4 CIDR"
+            f"{value!r} is not a peer: use source, vpc, subnet:<name>, sg:<name>, pl:s3, pl:source or an IPv4 CIDR"
         ) from None
     return value
 
@@ -490,6 +491,7 @@ class _Builder:
         self.peering_id: str | None = None
         self.igw_id: str | None = None
         self.s3_prefix_list_id: str | None = None
+        self.source_prefix_list_id: str | None = None
         self.vpc_id = ""
         self.source_vpc_id = ""
 
@@ -654,9 +656,28 @@ class _Builder:
             permission["IpRanges"] = [{"CidrIp": c} for c in ranges]
         if groups:
             permission["UserIdGroupPairs"] = [{"GroupId": g} for g in groups]
-        if "pl:s3" in rule.peers:
-            permission["PrefixListIds"] = [{"PrefixListId": self._s3_prefix_list()}]
+        prefix_lists: list[PrefixListIdTypeDef] = (
+            [{"PrefixListId": self._s3_prefix_list()}] if "pl:s3" in rule.peers else []
+        )
+        if "pl:source" in rule.peers:
+            prefix_lists.append({"PrefixListId": self._source_prefix_list()})
+        if prefix_lists:
+            permission["PrefixListIds"] = prefix_lists
         return permission
+
+    def _source_prefix_list(self) -> str:
+        """The operator's own prefix list of the source ranges (customer-managed: its entries are
+        read with ec2:GetManagedPrefixListEntries)."""
+        if self.source_prefix_list_id is None:
+            cidrs = [str(c) for c in self.scenario.source.cidrs]
+            created = self.ec2.create_managed_prefix_list(
+                PrefixListName=f"{self.scenario.name}-sources",
+                AddressFamily="IPv4",
+                MaxEntries=max(len(cidrs), 1),
+                Entries=[{"Cidr": cidr, "Description": "source range"} for cidr in cidrs],
+            )
+            self.source_prefix_list_id = created["PrefixList"]["PrefixListId"]
+        return self.source_prefix_list_id
 
     def _security_groups(self) -> None:
         # All groups first, so that rules can reference each other by name.

@@ -1,13 +1,20 @@
 """`template.yaml` read the way CloudFormation would deploy it, for the emulated AWS.
 
 Only what the emulation needs is resolved: parameters, `Ref`, `GetAtt <Function>.Arn`, `Join`,
-`Sub` over parameters and pseudo parameters. Anything else is an error, so the template cannot
-grow a construct the emulation silently ignores.
+`Select`, `Split`, `Sub` over parameters and pseudo parameters. Anything else is an error, so the
+template cannot grow a construct the emulation silently ignores.
+
+Names: a resource the template does not name gets one from CloudFormation, `<stack>-<logical
+ID>-<random>`, trimmed to the service's limit by shortening the stack name and the logical ID. The
+trimming is not documented (⚠️): the emulation trims deterministically, and nothing in the product
+may depend on a generated name's form (a test renders them for the longest stack name).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,6 +83,72 @@ class EmulatedRule:
     schedule: str | None = None
 
 
+@dataclass(frozen=True)
+class EmulatedRole:
+    """An IAM role of the stack: the template's own, or the one SAM generates for a function or
+    the state machine (`<logical ID>Role`)."""
+
+    logical_id: str
+    name: str
+    arn: str
+    trust_policy: dict[str, Any]
+
+
+# Each generated name's limit: CloudFormation trims a generated name to fit its service.
+GENERATED_NAME_LIMITS = {
+    "AWS::IAM::Role": 64,
+    "AWS::Lambda::Function": 64,
+    "AWS::S3::Bucket": 63,
+    "AWS::SQS::Queue": 80,
+    "AWS::Events::Rule": 64,
+    "AWS::SNS::Topic": 256,
+    "AWS::DynamoDB::Table": 255,
+    "AWS::SSM::Document": 128,
+    "AWS::CloudWatch::Alarm": 255,
+    "AWS::StepFunctions::StateMachine": 80,
+}
+# The property that names a resource of each type, when the template sets one.
+NAME_PROPERTIES = {
+    "AWS::IAM::Role": "RoleName",
+    "AWS::Serverless::Function": "FunctionName",
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::SSM::Document": "Name",
+    "AWS::CloudWatch::Alarm": "AlarmName",
+    "AWS::CloudWatch::Dashboard": "DashboardName",
+    "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::KMS::Alias": "AliasName",
+    "AWS::Serverless::StateMachine": "Name",
+}
+# The type a SAM resource becomes (its name rule is that of the CloudFormation type).
+SAM_TYPES = {
+    "AWS::Serverless::Function": "AWS::Lambda::Function",
+    "AWS::Serverless::StateMachine": "AWS::StepFunctions::StateMachine",
+}
+_LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+_SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+def generated_name(stack_name: str, logical_id: str, limit: int, *, lower: bool = False) -> str:
+    """A CloudFormation-style generated name: `<stack>-<logical ID>-<12 random>`, the stack name
+    and then the logical ID shortened when the whole would exceed `limit`. The random part is a
+    hash here, so a stack's names are the same on every run."""
+    digest = hashlib.sha256(f"{stack_name}/{logical_id}".encode()).digest()
+    suffix = "".join(_SUFFIX_ALPHABET[b % len(_SUFFIX_ALPHABET)] for b in digest[:12])
+    room = limit - len(suffix) - 2
+    stack_part, logical_part = stack_name, logical_id
+    if len(stack_part) + len(logical_part) > room:
+        logical_part = logical_part[: max(room // 2, room - len(stack_part))]
+        stack_part = stack_part[: room - len(logical_part)]
+    name = f"{stack_part}-{logical_part}-{suffix}"
+    return name.lower() if lower else name
+
+
 @dataclass
 class EmulatedStack:
     """The resolved stack: functions by name and ARN, the state machine definition."""
@@ -93,6 +166,22 @@ class EmulatedStack:
     state_machine_definition: str = ""
     # Every state machine by logical ID: (name, definition)
     state_machines: dict[str, tuple[str, str]] = field(default_factory=dict)
+    roles: dict[str, EmulatedRole] = field(default_factory=dict)  # logical ID -> role
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)  # SSM document name -> content
+    names: dict[str, tuple[str, str]] = field(default_factory=dict)  # logical ID -> (type, name)
+
+    @property
+    def stack_id(self) -> str:
+        # A stack ID ends in a UUID unique to the stack; derived from the name here (reproducible).
+        unique = uuid.uuid5(uuid.NAMESPACE_URL, f"{self.account_id}/{self.region}/{self.stack_name}")
+        return f"arn:aws:cloudformation:{self.region}:{self.account_id}:stack/{self.stack_name}/{unique}"
+
+    def physical_name(self, logical_id: str) -> str:
+        return self.names[logical_id][1]
+
+    def role_of(self, logical_id: str) -> EmulatedRole:
+        """The role a function or the state machine runs with (SAM's `<logical ID>Role`)."""
+        return self.roles[f"{logical_id}Role"]
 
     def function(self, name_or_arn: str) -> EmulatedFunction:
         for function in self.functions.values():
@@ -115,19 +204,43 @@ class _Resolver:
             "AWS::Region": stack.region,
             "AWS::AccountId": stack.account_id,
             "AWS::StackName": stack.stack_name,
+            "AWS::StackId": stack.stack_id,
             "AWS::Partition": "aws",
             "AWS::URLSuffix": "amazonaws.com",
             **stack.parameters,
         }
 
-    def function_name(self, logical_id: str) -> str:
-        return f"{self._stack.stack_name}-{logical_id}"
+    def resource_type(self, logical_id: str) -> str:
+        """The CloudFormation type of a resource, SAM's generated roles included."""
+        resource = self._resources.get(logical_id)
+        if resource is None and logical_id.endswith("Role"):
+            owner = self._resources.get(logical_id.removesuffix("Role"), {})
+            if owner.get("Type") in SAM_TYPES and "Role" not in owner.get("Properties", {}):
+                return "AWS::IAM::Role"
+        if resource is None:
+            raise ValueError(f"emulated stack: no resource {logical_id}")
+        kind = str(resource.get("Type"))
+        return SAM_TYPES.get(kind, kind)
 
     def physical_name(self, logical_id: str) -> str:
-        return f"{self._stack.stack_name}-{logical_id}"
+        """The name the template sets, else the one CloudFormation generates."""
+        resource = self._resources.get(logical_id, {})
+        name_property = NAME_PROPERTIES.get(str(resource.get("Type")))
+        explicit = resource.get("Properties", {}).get(name_property) if name_property else None
+        if explicit is not None:
+            return str(self.resolve(explicit))
+        kind = self.resource_type(logical_id)
+        limit = GENERATED_NAME_LIMITS.get(kind, 255)
+        return generated_name(self._stack.stack_name, logical_id, limit, lower=kind == "AWS::S3::Bucket")
+
+    def function_name(self, logical_id: str) -> str:
+        return self.physical_name(logical_id)
 
     def bucket_name(self, logical_id: str) -> str:
-        return self.physical_name(logical_id).lower()  # bucket names are lower case
+        return self.physical_name(logical_id)
+
+    def role_arn(self, logical_id: str) -> str:
+        return f"arn:aws:iam::{self._stack.account_id}:role/{self.physical_name(logical_id)}"
 
     def topic_arn(self, logical_id: str) -> str:
         stack = self._stack
@@ -152,13 +265,31 @@ class _Resolver:
             return self._ref(argument)
         if intrinsic == "Fn::GetAtt":
             return self._get_att(argument)
+        if intrinsic == "Fn::Sub":
+            return self._sub(argument)
         if intrinsic == "Fn::Join":
             separator, items = argument
             resolved = self.resolve(items)
             return separator.join(resolved if isinstance(resolved, list) else [resolved])
-        if intrinsic == "Fn::Sub" and isinstance(argument, str):
-            return re.sub(r"\$\{([^}]+)\}", lambda m: str(self._ref(m.group(1))), argument)
+        if intrinsic == "Fn::Select":
+            index, items = argument
+            return self.resolve(items)[int(index)]
+        if intrinsic == "Fn::Split":
+            separator, text = argument
+            return str(self.resolve(text)).split(separator)
         raise ValueError(f"emulated stack: intrinsic {intrinsic} is not supported here ({argument})")
+
+    def _sub(self, argument: Any) -> str:
+        text, variables = (argument, {}) if isinstance(argument, str) else argument
+        values = {name: self.resolve(value) for name, value in variables.items()}
+        return re.sub(r"\$\{([^}]+)\}", lambda m: str(self._sub_value(m.group(1), values)), text)
+
+    def _sub_value(self, name: str, variables: dict[str, Any]) -> Any:
+        if name in variables:
+            return variables[name]
+        if "." in name:
+            return self._get_att(name.split(".", 1))
+        return self._ref(name)
 
     def _ref(self, name: str) -> Any:
         if name in self._values:
@@ -172,8 +303,7 @@ class _Resolver:
             return self.bucket_name(name)
         if resource is not None and kind == "AWS::Serverless::StateMachine":
             stack = self._stack
-            state_machine = self.resolve(resource.get("Properties", {}).get("Name", name))
-            return f"arn:aws:states:{stack.region}:{stack.account_id}:stateMachine:{state_machine}"
+            return f"arn:aws:states:{stack.region}:{stack.account_id}:stateMachine:{self.physical_name(name)}"
         if resource is not None:
             # Ref of a function, table, document, ...: its name, which CloudFormation derives from
             # the stack and logical ID when the template sets none.
@@ -184,13 +314,22 @@ class _Resolver:
         logical_id, attribute = argument
         if self._resources.get(logical_id, {}).get("Type") == "AWS::Serverless::Function" and attribute == "Arn":
             return self.function_arn(logical_id)
+        # A role SAM generates (`<Function>Role`): resource_type refuses anything else.
+        if (
+            logical_id not in self._resources
+            and attribute == "Arn"
+            and self.resource_type(logical_id) == "AWS::IAM::Role"
+        ):
+            return self.role_arn(logical_id)
         kind = self._resources.get(logical_id, {}).get("Type")
+        if kind == "AWS::Serverless::StateMachine" and attribute == "Name":
+            return self.physical_name(logical_id)
         if kind == "AWS::S3::Bucket" and attribute == "Arn":
             return f"arn:aws:s3:::{self.bucket_name(logical_id)}"
         if kind == "AWS::SNS::Topic" and attribute == "TopicName":
             return self.physical_name(logical_id)
         if self._resources.get(logical_id, {}).get("Type") == "AWS::IAM::Role" and attribute == "Arn":
-            return f"arn:aws:iam::{self._stack.account_id}:role/{self.physical_name(logical_id)}"
+            return self.role_arn(logical_id)
         raise ValueError(f"emulated stack: GetAtt {logical_id}.{attribute} is not supported here")
 
 
@@ -255,11 +394,73 @@ def _set_state_machine(stack: EmulatedStack, resolver: _Resolver, logical_id: st
     leftover = re.search(r"\$\{[A-Za-z0-9]+\}", definition)
     if leftover:
         raise ValueError(f"emulated stack: {leftover.group(0)} in the definition has no substitution")
-    name = str(resolver.resolve(properties.get("Name", logical_id)))
+    name = resolver.physical_name(logical_id)
     stack.state_machines[logical_id] = (name, definition)
     if not stack.state_machine_name:
         stack.state_machine_name = name
         stack.state_machine_definition = definition
+
+
+def _add_names(stack: EmulatedStack, resolver: _Resolver, logical_id: str, resource: dict[str, Any]) -> None:
+    """Every name the stack gives: the resource's own, its SAM-generated role and rules, its roles'
+    trust policies, and the SSM documents' content."""
+    kind = str(resource.get("Type"))
+    properties: dict[str, Any] = resource.get("Properties", {})
+    if kind in NAME_PROPERTIES or kind in GENERATED_NAME_LIMITS:
+        stack.names[logical_id] = (resolver.resource_type(logical_id), resolver.physical_name(logical_id))
+    if kind == "AWS::IAM::Role":
+        stack.roles[logical_id] = EmulatedRole(
+            logical_id,
+            resolver.physical_name(logical_id),
+            resolver.role_arn(logical_id),
+            resolver.resolve(properties.get("AssumeRolePolicyDocument", {})),
+        )
+    if kind in SAM_TYPES and "Role" not in properties:
+        role_id = f"{logical_id}Role"
+        trust = _LAMBDA_TRUST if kind == "AWS::Serverless::Function" else {}
+        stack.roles[role_id] = EmulatedRole(role_id, resolver.physical_name(role_id), resolver.role_arn(role_id), trust)
+        stack.names[role_id] = ("AWS::IAM::Role", resolver.physical_name(role_id))
+    for event_name, event in properties.get("Events", {}).items():
+        if event.get("Type") == "EventBridgeRule":
+            rule_id = f"{logical_id}{event_name}"
+            stack.names[rule_id] = (
+                "AWS::Events::Rule",
+                generated_name(stack.stack_name, rule_id, GENERATED_NAME_LIMITS["AWS::Events::Rule"]),
+            )
+    if kind == "AWS::SSM::Document":
+        stack.documents[resolver.physical_name(logical_id)] = properties.get("Content", {})
+
+
+class RuleAssertionError(ValueError):
+    """A template Rule refused the parameters: CloudFormation creates or changes nothing."""
+
+
+def _rule_value(resolver: _Resolver, value: Any) -> Any:
+    """The rule functions the template uses (CloudFormation's "Rule functions")."""
+    if isinstance(value, dict) and len(value) == 1:
+        ((function, argument),) = value.items()
+        if function == "Fn::Equals":
+            left, right = (_rule_value(resolver, item) for item in argument)
+            return left == right
+        if function == "Fn::Not":
+            return not _rule_value(resolver, argument[0])
+        if function == "Fn::And":
+            return all(_rule_value(resolver, item) for item in argument)
+        if function == "Fn::Or":
+            return any(_rule_value(resolver, item) for item in argument)
+        if function == "Fn::Contains":
+            haystack, needle = (_rule_value(resolver, item) for item in argument)
+            return needle in haystack
+    return resolver.resolve(value)
+
+
+def check_rules(template: dict[str, Any], resolver: _Resolver) -> None:
+    for name, rule in template.get("Rules", {}).items():
+        if "RuleCondition" in rule and not _rule_value(resolver, rule["RuleCondition"]):
+            continue
+        for assertion in rule.get("Assertions", []):
+            if not _rule_value(resolver, assertion["Assert"]):
+                raise RuleAssertionError(f"Template rule {name}: {assertion.get('AssertDescription', '')}".strip())
 
 
 def resolve_stack(
@@ -274,10 +475,12 @@ def resolve_stack(
     values = _parameter_values(template.get("Parameters", {}), parameters)
     stack = EmulatedStack(stack_name=stack_name, region=region, account_id=account_id, parameters=values)
     resolver = _Resolver(template, stack)
+    check_rules(template, resolver)
     function_globals: dict[str, Any] = template.get("Globals", {}).get("Function", {})
     for logical_id, resource in template.get("Resources", {}).items():
         properties: dict[str, Any] = resource.get("Properties", {})
         resource_type = resource.get("Type")
+        _add_names(stack, resolver, logical_id, resource)
         if resource_type == "AWS::Serverless::Function":
             _add_function(stack, resolver, logical_id, properties, function_globals)
         elif resource_type == "AWS::DynamoDB::Table":

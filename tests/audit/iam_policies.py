@@ -39,6 +39,20 @@ def _statement_grants(statement: dict[str, Any], sid: str) -> list[Grant]:
     return [Grant(action, star, statement.get("Sid", sid)) for action in _as_list(statement["Action"])]
 
 
+def _add_role_policies(template: dict[str, Any], roles: dict[str, list[Grant]]) -> None:
+    """A role policy of its own on a SAM-generated role (`<Function>Role`), where the function's
+    Policies would make a dependency cycle, counts as that function's grant."""
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::IAM::RolePolicy":
+            continue
+        role = resource["Properties"]["RoleName"]
+        owner = role.get("Ref", "").removesuffix("Role") if isinstance(role, dict) else ""
+        if owner not in roles:
+            raise AssertionError(f"{logical_id}: attached to {role}, not to a function's or the state machine's role")
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
+            roles[owner] += _statement_grants(statement, logical_id)
+
+
 def grants_by_role(template: dict[str, Any] | None = None) -> dict[str, list[Grant]]:
     """Every Allow the template's `Policies:` give, per function/state machine logical ID."""
     template = template or load_template()
@@ -61,4 +75,5 @@ def grants_by_role(template: dict[str, Any] | None = None) -> dict[str, list[Gra
                 else:
                     raise AssertionError(f"{logical_id}: unknown policy template {name}")
         roles[logical_id] = grants
+    _add_role_policies(template, roles)
     return roles

@@ -82,7 +82,8 @@ def test_secrets_install_session_lasts_at_most_900_seconds_as_requested() -> Non
             request = parse_qs(call.body.decode())
             assert call.principal == "InstallAgentsFunction"
             assert int(request["DurationSeconds"][0]) <= 900
-            assert request["RoleArn"][0].endswith("-AgentInstallRole")
+            assert aws.stack is not None
+            assert request["RoleArn"][0] == aws.stack.roles["AgentInstallRole"].arn
             assert "Policy" in request  # the session policy narrows the role further
 
 

@@ -55,7 +55,9 @@ def test_cli_start_follow_clean_wave_exits_0_with_each_servers_verdict(
     # Then: the ARN, at least one state it went through (which ones depends on when the real-time
     # poll looks: the emulated wave takes seconds), and each server's verdict
     assert result.exit_code == 0, result.output
-    assert re.search(r"execution:mgn-wave-MigrateWave:wave-01-\d{8}T\d{4}Z-[0-9a-f]{4}$", result.stdout, re.MULTILINE)
+    assert re.search(
+        r"execution:MigrateWave-[0-9a-f-]{36}:wave-01-\d{8}T\d{4}Z-[0-9a-f]{4}$", result.stdout, re.MULTILINE
+    )
     assert "state " in result.stdout
     for name, verdict in CLEAN_VERDICTS.items():
         node_id = aws.fleet.node(name).node_id

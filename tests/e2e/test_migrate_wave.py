@@ -4,7 +4,7 @@ scenario's network, fleet and MGN state."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mgn_wave_emu.scenario import MgnSpec, load_scenario
 
@@ -49,7 +49,7 @@ def test_migrate_wave_clean_network_runs_the_whole_wave(
     assert result.output["summary"]["totals"] == {"SUCCEEDED": 2, "FAILED": 1, "SKIPPED": 1, "total": 4}
 
 
-def test_migrate_wave_output_carries_the_drift_report_and_a_rerun_finds_none(
+def test_migrate_wave_drift_report_is_in_the_wave_report_and_a_rerun_finds_none(
     aws: EmulatedAws, deployed: Callable[[str], BuiltScenario]
 ) -> None:
     # Given: seed-clean's MGN holds the console-default template and one server registered from it
@@ -57,8 +57,12 @@ def test_migrate_wave_output_carries_the_drift_report_and_a_rerun_finds_none(
     # When
     first = aws.run({"wave": "wave-01"}, name="first")
     second = aws.run({"wave": "wave-01"}, name="second")
-    # Then: the first run fixed the template and the registered server, field by field
-    settings = first.output["replicationSettings"]
+    # Then: the first run fixed the template and the registered server, field by field; the
+    # execution's state keeps the counts, the per-server drift is in the wave report
+    state = first.output["replicationSettings"]
+    assert (state["serversChecked"], state["serversChanged"]) == (1, 1)
+    assert "servers" not in state
+    settings = aws.wave_report(first.output)["replicationSettings"]
     private_fields = {"associateDefaultSecurityGroup", "createPublicIP", "dataPlaneRouting"}
     assert settings["template"]["action"] == "UPDATED"
     assert {c["field"] for c in settings["template"]["changes"]} == private_fields
@@ -66,10 +70,12 @@ def test_migrate_wave_output_carries_the_drift_report_and_a_rerun_finds_none(
     for server in aws.mgn.source_server_ids():
         assert aws.mgn.replication_configuration(server)["dataPlaneRouting"] == "PRIVATE_IP"
     # and the second found nothing to change, and reinstalled only the server that had failed
-    again = second.output["replicationSettings"]
+    again = aws.wave_report(second.output)["replicationSettings"]
+    assert second.output["replicationSettings"]["serversChanged"] == 0
     assert again["template"]["action"] == "UNCHANGED"
     assert {s["action"] for s in again["servers"]} == {"UNCHANGED"}
-    assert [c["platform"] for c in second.output["install"]["commands"]] == ["Windows"]
+    commands = _install_commands(aws, second.output)
+    assert [c["platform"] for c in commands] == ["Windows"]
     servers = aws.server_results(second.output)
     assert {name for name, s in servers.items() if s["status"] == "SKIPPED"} == {"web-1", "app-1", "api-1"}
 
@@ -83,7 +89,8 @@ def test_migrate_wave_dry_run_reports_without_writing_or_installing(
     assert result.output["replicationSettings"]["template"]["action"] == "WOULD_UPDATE"
     assert aws.mgn.calls["UpdateReplicationConfigurationTemplate"] == 0
     assert aws.mgn.calls["UpdateReplicationConfiguration"] == 0
-    assert result.output["install"]["commands"] == []
+    assert result.output["install"]["commandCount"] == 0
+    assert _install_commands(aws, result.output) == []
     assert aws.fleet is not None
     assert aws.fleet.ssm.commands() == []
 
@@ -119,8 +126,8 @@ def test_migrate_wave_bad_input_fails_at_validate_input_naming_the_field(
     assert result.cause.startswith("instanceIds[0]: String should match pattern")
     assert "Preflight" not in result.states_entered
     assert _task_failures(result.events) == ["InvalidInputError"]
-    assert aws.lambdas is not None
-    assert [i.function_name for i in aws.lambdas.invocations] == ["mgn-wave-ValidateInputFunction"]
+    assert aws.lambdas is not None and aws.stack is not None
+    assert [i.function_name for i in aws.lambdas.invocations] == [aws.stack.physical_name("ValidateInputFunction")]
 
 
 def test_migrate_wave_misconfigured_function_environment_fails_loudly(aws: EmulatedAws) -> None:
@@ -148,3 +155,13 @@ def test_migrate_wave_mgn_not_initialised_stops_with_how_to_initialise(aws: Emul
     assert result.error == "MgnNotInitializedError"
     assert "InitializeService" in (result.cause or "")
     assert result.states_entered[-3:] == ["EnforceTemplate", "ExplainStop", "Stopped"]
+
+
+def _install_commands(aws: EmulatedAws, output: dict[str, Any]) -> list[dict[str, Any]]:
+    """The commands InstallAgents sent, from the wave bucket (the state holds only their key)."""
+    assert aws.stack is not None
+    body = aws.client("s3").get_object(
+        Bucket=aws.stack.physical_name("WaveBucket"), Key=output["install"]["commandsKey"]
+    )["Body"]
+    commands: list[dict[str, Any]] = json.loads(body.read())
+    return commands

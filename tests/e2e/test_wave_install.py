@@ -135,3 +135,28 @@ def test_install_default_stack_sends_the_field_proven_s3_endpoint_form(
     s3_endpoint = linux.parameters["S3Endpoint"][0]
     expected = f"aws-application-migration-service-{aws.region}.bucket.{s3_endpoint}"
     assert arguments[arguments.index("--s3-endpoint") + 1] == expected
+
+
+def test_install_runs_the_latest_document_version_and_lists_only_its_own_commands(
+    aws: EmulatedAws, deployed: Callable[[str], BuiltScenario]
+) -> None:
+    # Given
+    deployed("seed-clean")
+    assert aws.stack is not None
+    document = aws.stack.physical_name("InstallAgentDocument")
+    # When
+    aws.run({"wave": "wave-01"})
+    # Then: each send names the version the stack deployed last (the stack adds versions with
+    # UpdateMethod NewVersion; the default version need not follow)
+    sends = [json.loads(c.body) for c in aws.calls.of("ssm", "SendCommand") if c.principal == "InstallAgentsFunction"]
+    assert sends
+    assert {send["DocumentVersion"] for send in sends} == {"$LATEST"}
+    # and the search for an earlier attempt's sends is one filtered listing, not every command of
+    # the Region once per batch
+    listings = [
+        json.loads(c.body) for c in aws.calls.of("ssm", "ListCommands") if c.principal == "InstallAgentsFunction"
+    ]
+    assert len(listings) == 1
+    filters = {f["key"]: f["value"] for f in listings[0]["Filters"]}
+    assert filters["DocumentName"] == document
+    assert "InvokedAfter" in filters

@@ -50,14 +50,19 @@ def test_parent_history_does_not_grow_with_the_wave() -> None:
     from mgn_wave_emu.harness import EmulatedAws
 
     sizes = {}
+    payloads = {}
     for scenario in ("seed-clean", "wave-demo"):
         with EmulatedAws() as aws:
             aws.deploy_scenario(scenario)
             result = aws.run({"wave": "wave-01"})
             sizes[scenario] = (len(result.events), aws.state_entries["AwaitReplication"])
+            payloads[scenario] = aws.limits.payloads.largest
     # Then: per-server work runs in child executions; the wave's own history is the same size
     assert sizes["seed-clean"][0] == sizes["wave-demo"][0]
     assert sizes["seed-clean"][1] < sizes["wave-demo"][1]
+    # and no state carries anything per server: the largest state payload (any input, output or
+    # Map result, checked against 256 KiB by the emulated AWS) stays small at three times the servers
+    assert max(payloads.values()) <= 32 * 1024, payloads
 
 
 def test_server_concurrency_parameter_bounds_the_child_executions(aws: EmulatedAws) -> None:

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    import pytest
+
     from mgn_wave_emu.harness import EmulatedAws
     from mgn_wave_emu.scenario import BuiltScenario
 
@@ -45,3 +47,69 @@ def test_wave_report_json_and_markdown_in_the_bucket_and_a_notification(
     text = json.loads(message["Body"])["Message"]
     assert text.startswith("Wave wave-01: 2 succeeded, 1 failed, 1 skipped of 4 servers.")
     assert f"s3://{bucket}/{location['markdownKey']}" in text
+
+
+def test_results_recorded_by_the_state_machine_expire_like_the_python_writers(
+    aws: EmulatedAws, deployed: Callable[[str], BuiltScenario]
+) -> None:
+    # Given
+    deployed("seed-clean")
+    assert aws.stack is not None
+    # When
+    result = aws.run({"wave": "wave-01"})
+    # Then: every result item carries the TTL attribute the table expires items by, the state
+    # machine's RecordResult (REPLICATION stage) as well as the functions' writes
+    table = aws.stack.tables["StateTable"]
+    ttl_attribute = table.properties["TimeToLiveSpecification"]["AttributeName"]
+    items = aws.client("dynamodb").scan(TableName=table.table_name)["Items"]
+    results = [i for i in items if i["pk"]["S"].startswith("RESULT#")]
+    stages = {json.loads(i["result"]["S"])["stage"] for i in results}
+    assert "REPLICATION" in stages
+    assert all(ttl_attribute in i for i in results), [i["sk"]["S"] for i in results if ttl_attribute not in i]
+    now = aws.clock.now().timestamp()
+    for item in results:
+        days = (int(item[ttl_attribute]["N"]) - now) / 86_400
+        assert 89 < days < 95, (item["sk"]["S"], days)
+    assert result.status == "SUCCEEDED"
+
+
+def test_a_failed_configuration_reports_the_error_message_without_the_stack_trace(
+    aws: EmulatedAws, deployed: Callable[[str], BuiltScenario], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: ConfigureServer fails for every server with an error of its own
+    from mgn_wave.handlers import configure_server
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("replication configuration of the server is locked by another job")
+
+    monkeypatch.setattr(configure_server, "configure_server", refuse)
+    deployed("seed-clean")
+    # When
+    result = aws.run({"wave": "wave-01"})
+    # Then: the report's reason is the message, not the runtime's JSON with its stack trace
+    configured = [s for s in aws.server_results(result.output).values() if s["stage"] == "CONFIGURE"]
+    assert configured
+    for server in configured:
+        assert server["status"] == "FAILED"
+        assert server["reason"] == "replication configuration of the server is locked by another job"
+
+
+def test_nothing_per_server_travels_back_through_the_maps_result(
+    aws: EmulatedAws, deployed: Callable[[str], BuiltScenario]
+) -> None:
+    # Given
+    deployed("seed-clean")
+    # When
+    result = aws.run({"wave": "wave-01"})
+    # Then: the Map's result is where the Map Run's results went (ResultWriter), not the children's
+    # outputs (about 2 KB a server before: 150 servers reached Step Functions' 256 KiB)
+    assert result.status == "SUCCEEDED"
+    assert 0 < aws.limits.payloads.largest_map_result < 600
+    # and the drift report left the state: a count and a key instead of a line per server
+    assert set(result.output["replicationSettings"]) == {
+        "dryRun",
+        "template",
+        "serversChecked",
+        "serversChanged",
+        "reportKey",
+    }

@@ -97,8 +97,9 @@ def test_invoke_unknown_function_is_resource_not_found(aws: EmulatedAws) -> None
 
 def test_invoke_routes_to_the_handler_with_its_environment(aws: EmulatedAws) -> None:
     # The emulated function answers like Lambda: a JSON payload, no FunctionError.
+    assert aws.stack is not None
     response = aws.client("lambda").invoke(
-        FunctionName="mgn-wave-ValidateInputFunction", Payload=json.dumps({"wave": "wave-01"}).encode()
+        FunctionName=aws.stack.physical_name("ValidateInputFunction"), Payload=json.dumps({"wave": "wave-01"}).encode()
     )
     assert "FunctionError" not in response
     assert json.loads(response["Payload"].read())["wave"] == "wave-01"

@@ -511,7 +511,9 @@ class SsmEmulator:
         commands = [c for c in commands if _matches_filters(params.get("Filters", []), c, c.status_at(now)[0], now)]
         wires = [self._command_wire(c, now) for c in commands]
         if "CommandId" not in params and "InstanceId" not in params:
-            wires += self.fleet.other_commands()  # moto's, for documents that are not ours
+            # moto's, for documents that are not ours; a DocumentName filter naming ours leaves them out.
+            named = {f["value"] for f in params.get("Filters", []) if f["key"] == "DocumentName"}
+            wires += [w for w in self.fleet.other_commands() if not named or w.get("DocumentName") in named]
         page, token = _page("ListCommands", wires, params)
         answer: dict[str, Any] = {"Commands": page}
         if token:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import TYPE_CHECKING
 
 import boto3
 from botocore.config import Config
+from botocore.loaders import create_loader
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudtrail import CloudTrailClient
@@ -39,12 +41,27 @@ def ssm_client(region: str | None = None) -> SSMClient:
 
 
 @cache
+def dns_suffix(region: str) -> str:
+    """The DNS suffix of the Region's partition (amazonaws.com, amazonaws.com.cn, ...), from
+    botocore's own endpoint data."""
+    partitions = create_loader().load_data("endpoints")["partitions"]
+    for partition in partitions:
+        if region in partition["regions"]:
+            return str(partition["dnsSuffix"])
+    for partition in partitions:
+        if re.match(partition["regionRegex"], region):
+            return str(partition["dnsSuffix"])
+    return "amazonaws.com"
+
+
+@cache
 def sts_client(region: str | None = None) -> STSClient:
-    # The Regional STS endpoint: reachable through an sts VPC endpoint, no dependency on us-east-1.
+    # The Regional STS endpoint: reachable through an sts VPC endpoint, no dependency on us-east-1;
+    # in the partition's own domain (sts.cn-north-1.amazonaws.com.cn in China).
     return boto3.client(
         "sts",
         region_name=region,
-        endpoint_url=f"https://sts.{region}.amazonaws.com" if region else None,
+        endpoint_url=f"https://sts.{region}.{dns_suffix(region)}" if region else None,
         config=CLIENT_CONFIG,
     )
 

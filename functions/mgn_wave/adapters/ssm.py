@@ -13,8 +13,10 @@ from mgn_wave.models.server import ManagedNode
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
+    from datetime import datetime
 
     from mypy_boto3_ssm import SSMClient
+    from mypy_boto3_ssm.type_defs import CommandFilterTypeDef
 
 MAX_INSTANCE_IDS = 50  # SendCommand InstanceIds, and values per DescribeInstanceInformation filter
 MAX_COMMENT = 100
@@ -105,6 +107,10 @@ class SsmAdapter:
                 InstanceIds=list(instance_ids),
                 Parameters=dict(parameters),
                 Comment=comment,
+                # The version the stack deployed last. The stack updates the document with
+                # UpdateMethod NewVersion; without a version SSM runs the default version, which a
+                # new version need not become, so nodes could keep running the old script.
+                DocumentVersion="$LATEST",
                 TimeoutSeconds=delivery_timeout_seconds,
                 MaxConcurrency="50",
                 # One node's failure must not stop the command on the others: each server's
@@ -113,12 +119,17 @@ class SsmAdapter:
             )
         return str(sent["Command"]["CommandId"])
 
-    def commands_with_comment(self, comment: str) -> list[dict[str, Any]]:
-        """Commands already sent with this comment: how a retried install finds its first send."""
+    def commands_of_document(self, document_name: str, *, invoked_after: datetime) -> list[dict[str, Any]]:
+        """Commands of one document sent since a moment (how a retried install finds its earlier
+        sends): the service filters, so the answer does not grow with the Region's other commands."""
+        filters: list[CommandFilterTypeDef] = [
+            {"key": "DocumentName", "value": document_name},
+            {"key": "InvokedAfter", "value": invoked_after.strftime("%Y-%m-%dT%H:%M:%SZ")},
+        ]
         found: list[dict[str, Any]] = []
         with aws_call("ssm:ListCommands"):
-            for page in self._client.get_paginator("list_commands").paginate():
-                found.extend(dict(c) for c in page["Commands"] if c.get("Comment") == comment)
+            for page in self._client.get_paginator("list_commands").paginate(Filters=filters):
+                found.extend(dict(c) for c in page["Commands"])
         return found
 
     def invocation_statuses(self, command_id: str) -> dict[str, str]:

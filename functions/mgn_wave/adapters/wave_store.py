@@ -47,10 +47,13 @@ class WaveStore:
     def put_list(self, key: str, items: list[dict[str, Any]]) -> None:
         self.put_text(key, json.dumps(items), "application/json")
 
-    def get_list(self, key: str) -> list[dict[str, Any]]:
+    def get_text(self, key: str) -> str:
         with aws_call("s3:GetObject"):
             body = self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-        items = json.loads(body)
+        return body.decode("utf-8")
+
+    def get_list(self, key: str) -> list[dict[str, Any]]:
+        items = json.loads(self.get_text(key))
         if not isinstance(items, list):
             raise ValueError(f"s3://{self.bucket}/{key} is not a JSON list")
         return items

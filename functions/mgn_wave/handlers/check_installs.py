@@ -25,19 +25,21 @@ class CheckRequest(BaseModel):
 
     input: WaveInput
     execution_name: str = Field(alias="executionName", pattern=r"^[A-Za-z0-9_.:-]{1,80}$")
-    commands: tuple[InstallCommand, ...]
+    commands_key: str = Field(alias="commandsKey", min_length=1, max_length=1024)
 
 
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = parse_model(CheckRequest, event)
+    store = wave_store()
+    commands = [InstallCommand.model_validate(item) for item in store.get_list(request.commands_key)]
     checked = check_installs_into(
         request.input.wave,
         request.execution_name,
-        list(request.commands),
+        commands,
         SsmAdapter(ssm_client(config.region_from_env())),
-        wave_store(),
+        store,
     )
     logger.info("installs checked", extra={"pending": checked.pending, "installed": checked.installed_count})
     return checked.model_dump(mode="json", by_alias=True)

@@ -5,22 +5,34 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from mgn_wave import config
 from mgn_wave.adapters.clients import ec2_client, mgn_client
 from mgn_wave.adapters.ec2 import Ec2Adapter
 from mgn_wave.adapters.mgn import MgnAdapter
-from mgn_wave.models.wave import validate_wave_input
+from mgn_wave.handlers._store import wave_store
+from mgn_wave.models.validation import parse_model
+from mgn_wave.models.wave import WaveInput
 from mgn_wave.observability import logger, tracer
-from mgn_wave.steps.settings import enforce_replication_settings
+from mgn_wave.steps.settings import enforce_replication_settings, store_enforcement_report
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
+class EnforceRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    input: WaveInput
+    execution_name: str = Field(alias="executionName", pattern=r"^[A-Za-z0-9_.:-]{1,80}$")
+
+
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    wave_input = validate_wave_input(event.get("input"))
+    request = parse_model(EnforceRequest, event)
+    wave_input = request.input
     target = config.private_path_from_env()
     report = enforce_replication_settings(
         wave_input=wave_input,
@@ -40,4 +52,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             "servers_changed": sum(1 for s in report.servers if s.changes),
         },
     )
-    return report.model_dump(mode="json", by_alias=True)
+    summary = store_enforcement_report(
+        report, wave=wave_input.wave, execution_name=request.execution_name, store=wave_store()
+    )
+    return summary.model_dump(mode="json", by_alias=True)

@@ -27,7 +27,7 @@ from mgn_wave.models.validation import parse_model
 from mgn_wave.models.wave import WaveInput
 from mgn_wave.observability import logger, tracer
 from mgn_wave.steps.install import install_agents
-from mgn_wave.steps.wave import result_expiry
+from mgn_wave.steps.wave import result_expiry, wave_key
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -61,12 +61,12 @@ def _launch(request: InstallRequest) -> dict[str, Any]:
         ssm=SsmAdapter(ssm_client(region)),
         sts=StsAdapter(sts_client(region)),
     )
-    # The servers that need no install are results now; only the commands stay in the state.
+    # The servers that need no install are results now; the commands go to the wave bucket (their
+    # instance IDs grow with the wave, a state's data may not) and the state keeps where.
     store.record(request.execution_name, launch.results, result_expiry())
-    return {
-        "commands": [c.model_dump(mode="json", by_alias=True) for c in launch.commands],
-        "notInstalled": len(launch.results),
-    }
+    key = wave_key(request.input.wave, request.execution_name, "install-commands.json")
+    store.put_list(key, [c.model_dump(mode="json", by_alias=True) for c in launch.commands])
+    return {"commandsKey": key, "commandCount": len(launch.commands), "notInstalled": len(launch.results)}
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -84,8 +84,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.info(
         "install launched",
         extra={
-            "commands": [c["commandId"] for c in launch["commands"]],
-            "servers": sum(len(c["instanceIds"]) for c in launch["commands"]),
+            "commands": launch["commandCount"],
+            "list": launch["commandsKey"],
             "not_installed": launch["notInstalled"],
         },
     )

@@ -11,12 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from mgn_wave import timeutil
 from mgn_wave.handlers._store import wave_store
 from mgn_wave.models.findings import Finding
-from mgn_wave.models.replication import EnforcementReport
+from mgn_wave.models.replication import EnforcementSummary
 from mgn_wave.models.validation import parse_model
 from mgn_wave.models.wave import WaveInput
 from mgn_wave.observability import logger, metrics, tracer
 from mgn_wave.report import WaveReport
 from mgn_wave.steps.report import summarize, unaccounted, write_report
+from mgn_wave.steps.settings import load_enforcement_report
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -31,7 +32,7 @@ class SummarizeRequest(BaseModel):
     execution_name: str = Field(alias="executionName", pattern=r"^[A-Za-z0-9_.:-]{1,80}$")
     servers_key: str = Field(alias="serversKey", min_length=1, max_length=1024)
     findings: tuple[Finding, ...]
-    replication_settings: EnforcementReport = Field(alias="replicationSettings")
+    replication_settings: EnforcementSummary = Field(alias="replicationSettings")
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -49,7 +50,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         generated_at=timeutil.iso(timeutil.utcnow()),
         input=request.input,
         findings=request.findings,
-        replication_settings=request.replication_settings,
+        replication_settings=load_enforcement_report(request.replication_settings, store),
         summary=summary,
     )
     location = write_report(report, store)

@@ -96,3 +96,17 @@ class EnforcementReport(BaseModel):
     @property
     def drift_found(self) -> bool:
         return bool(self.template.changes) or any(server.changes for server in self.servers)
+
+
+class EnforcementSummary(BaseModel):
+    """What EnforceTemplate hands the state machine: the template's drift (a bounded set of
+    fields), counts, and where the whole report is. A state's data is limited to 256 KiB, and the
+    per-server drift grows with the wave, so that part lives in the wave bucket only."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    dry_run: bool = Field(alias="dryRun")
+    template: ResourceDrift
+    servers_checked: int = Field(alias="serversChecked", ge=0)
+    servers_changed: int = Field(alias="serversChanged", ge=0)
+    report_key: str = Field(alias="reportKey", min_length=1, max_length=1024)

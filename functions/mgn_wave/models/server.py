@@ -111,6 +111,9 @@ class WaveServers(_Model):
     deadline: datetime
     poll_seconds: int = Field(alias="pollSeconds")
     server_concurrency: int = Field(alias="serverConcurrency")  # child executions at a time
+    # The TTL (epoch seconds) the state machine's RecordResult writes on each server's result: the
+    # same rule as the Python writer's, taken at the wave's deadline (the latest a result is written).
+    results_expire_at: int = Field(alias="resultsExpireAt")
 
 
 class InstallsChecked(_Model):

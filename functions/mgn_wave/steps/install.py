@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from mgn_wave import timeutil
@@ -61,7 +62,7 @@ def install_agents(
     them: it never sends a node a second command, and never mistakes a node the first attempt just
     registered for one that was registered before the wave."""
     platform_of = {node.instance_id: node.platform for node in nodes}
-    sent = [] if wave_input.dry_run else _sent_earlier(execution_name, ssm)
+    sent = [] if wave_input.dry_run else _sent_earlier(execution_name, settings.document_name, ssm)
     earlier = [
         InstallCommand(
             command_id=str(command["CommandId"]),
@@ -146,13 +147,23 @@ def _comment(execution_name: str, number: int) -> str:
     return f"mgn-wave install {execution_name[-60:]} #{number}"
 
 
-def _sent_earlier(execution_name: str, ssm: SsmAdapter) -> list[dict[str, Any]]:
+# An earlier attempt of the same execution sent its commands minutes ago (the state machine's
+# retries span well under an hour); a day bounds the listing with room to spare.
+EARLIER_ATTEMPTS_WITHIN = timedelta(days=1)
+
+
+def _sent_earlier(execution_name: str, document_name: str, ssm: SsmAdapter) -> list[dict[str, Any]]:
     """The commands earlier attempts of this execution sent, in order. An attempt numbers its
     batches on from the last one sent and sends them in order, so the numbers have no gap: the
-    first one not found ends the search (one lookup when nothing was sent)."""
+    first one not found ends the search. One listing, filtered by the service to our document and
+    the last day, not one listing of every command in the Region per batch."""
+    by_comment: dict[str, dict[str, Any]] = {}
+    since = timeutil.utcnow() - EARLIER_ATTEMPTS_WITHIN
+    for command in ssm.commands_of_document(document_name, invoked_after=since):
+        by_comment.setdefault(str(command.get("Comment", "")), command)
     sent: list[dict[str, Any]] = []
-    while found := ssm.commands_with_comment(_comment(execution_name, len(sent) + 1)):
-        sent.append(found[0])
+    while (found := by_comment.get(_comment(execution_name, len(sent) + 1))) is not None:
+        sent.append(found)
     return sent
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mgn_wave.errors import AwsResourceNotFoundError, GuardrailViolationError, MgnConflictError
-from mgn_wave.models.replication import Action, EnforcementReport, FieldChange, ResourceDrift
+from mgn_wave.models.replication import Action, EnforcementReport, EnforcementSummary, FieldChange, ResourceDrift
 from mgn_wave.replication_policy import (
     creation_settings,
     desired_for,
@@ -14,12 +14,14 @@ from mgn_wave.replication_policy import (
     select_template,
     wave_members,
 )
+from mgn_wave.steps.wave import wave_key
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from mgn_wave.adapters.ec2 import Ec2Adapter
     from mgn_wave.adapters.mgn import MgnAdapter
+    from mgn_wave.adapters.wave_store import WaveStore
     from mgn_wave.models.network import PrivatePathTarget
     from mgn_wave.models.replication import ReplicationPolicy
     from mgn_wave.models.wave import WaveInput
@@ -54,6 +56,27 @@ def enforce_replication_settings(
         for source_server_id, configuration in configurations.items()
     )
     return EnforcementReport(dry_run=dry_run, template=template_drift, servers=server_drifts)
+
+
+def store_enforcement_report(
+    report: EnforcementReport, *, wave: str, execution_name: str, store: WaveStore
+) -> EnforcementSummary:
+    """The whole drift report into the wave bucket (Summarize puts it in the wave report); the
+    state machine keeps only the template's drift, the counts and the key, so its state does not
+    grow by a line per drifted server."""
+    key = wave_key(wave, execution_name, "replication-settings.json")
+    store.put_text(key, report.model_dump_json(by_alias=True), "application/json")
+    return EnforcementSummary(
+        dry_run=report.dry_run,
+        template=report.template,
+        servers_checked=len(report.servers),
+        servers_changed=sum(1 for server in report.servers if server.changes),
+        report_key=key,
+    )
+
+
+def load_enforcement_report(summary: EnforcementSummary, store: WaveStore) -> EnforcementReport:
+    return EnforcementReport.model_validate_json(store.get_text(summary.report_key))
 
 
 def _enforce_template(

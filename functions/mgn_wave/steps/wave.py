@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from mgn_wave import timeutil
@@ -95,6 +95,7 @@ def resolve_wave(
         deadline=resolved.deadline,
         poll_seconds=resolved.poll_seconds,
         server_concurrency=server_concurrency,
+        results_expire_at=result_expiry(written_at=resolved.deadline),
     )
 
 
@@ -103,5 +104,7 @@ def wave_key(wave: str, execution_name: str, name: str) -> str:
     return f"waves/{wave}/{execution_name}/{name}"
 
 
-def result_expiry() -> int:
-    return int(timeutil.utcnow().timestamp()) + RESULT_TTL_SECONDS
+def result_expiry(written_at: datetime | None = None) -> int:
+    """The TTL of a server's result item (epoch seconds): the one rule for every writer of results,
+    the Lambda functions' and the state machine's RecordResult alike."""
+    return int((written_at or timeutil.utcnow()).timestamp()) + RESULT_TTL_SECONDS
