@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import coldstart, payloads, transitions, watch
+from bench import coldstart, launch, payloads, transitions, watch
 from bench.results import record
 from bench.scenarios import DAY_OF_SYNC_GIB
 from bench.wave import WaveRun, run_in_subprocess
@@ -50,6 +50,18 @@ def wave(servers: int, notes: list[str], **options: Any) -> WaveRun | None:
 
 def ok(met: bool) -> str:
     return "met" if met else "**not met**"
+
+
+def launch_figures(sizes: list[int], notes: list[str]) -> list[launch.LaunchRun]:
+    runs = []
+    for size in sizes:
+        try:
+            runs.append(launch.measure(size))
+        except RuntimeError as error:
+            notes.append(f"{size}-server launch: did not finish: {error}")
+    if runs:
+        launch.record_runs(runs)
+    return runs
 
 
 def main() -> None:
@@ -210,6 +222,9 @@ def main() -> None:
             "shows what this project adds: Powertools, X-Ray's botocore patch and the pydantic models."
         )
 
+    progress(f"launch figures: LaunchWave test launch and approved cutover, waves of {args.sizes}")
+    launch_runs = launch_figures(args.sizes, notes)
+
     table = ["| measurement | ours | baseline (same run) | goal |", "| --- | --- | --- | --- |"]
     table += [f"| {m} | {o} | {b} | {g} |" for m, o, b, g in rows]
     total = time.perf_counter() - STARTED
@@ -225,6 +240,7 @@ def main() -> None:
             *table,
             "",
             *([("## Notes"), "", *[f"- {n}" for n in notes], ""] if notes else []),
+            *([launch.section(launch_runs), ""] if launch_runs else []),
         ]
     )
     print("\n".join(table))

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from mgn_wave_emu.harness import ExecutionResult
+    from mgn_wave_emu.scenario import Scenario
 
 DEMO_OUTPUT = Path("demo-output")
 # Ends the demo accepts as a verdict; anything else (a crash, an unexpected error) fails it.
@@ -63,7 +64,7 @@ def run_demo(console: Console, scenario_names: list[str]) -> int:
         scenario = load_scenario(name)
         started = time.perf_counter()
         with EmulatedAws(region=scenario.region) as aws:
-            aws.deploy_scenario(scenario)
+            _deploy_with_target(aws, scenario)
             console.rule(f"[bold]scenario {name}[/bold]")
             console.print(f"[dim]{scenario.description}[/dim]")
             result = aws.run({"wave": scenario.mgn.wave}, name=f"demo-{name}")
@@ -71,24 +72,93 @@ def run_demo(console: Console, scenario_names: list[str]) -> int:
             simulated = aws.clock.elapsed
             saved = _save_report(aws, result, DEMO_OUTPUT / name)
             report = aws.wave_report(result.output) if result.status == "SUCCEEDED" else None
-        console.print(f"[bold]states[/bold] {_path(result)}", highlight=False)
-        print_findings(console, _findings(result))
-        if report is not None:
-            print_drift(console, EnforcementReport.model_validate(report["replicationSettings"]))
-            print_servers(console, list(WaveSummary.model_validate(report["summary"]).servers), names)
-        if saved:
-            console.print(f"[bold]report[/bold] {saved}", highlight=False)
-        verdict = f"{result.status}" + (f" ({result.error})" if result.error else "")
-        style = "green" if result.status == "SUCCEEDED" else "red"
-        elapsed = time.perf_counter() - started
-        console.print(
-            Panel(
-                f"MigrateWave {verdict}: {simulated} of simulated time in {elapsed:.1f}s wall time",
-                style=style,
-                expand=False,
+            console.print(f"[bold]states[/bold] {_path(result)}", highlight=False)
+            print_findings(console, _findings(result))
+            if report is not None:
+                print_drift(console, EnforcementReport.model_validate(report["replicationSettings"]))
+                print_servers(console, list(WaveSummary.model_validate(report["summary"]).servers), names)
+            if saved:
+                console.print(f"[bold]report[/bold] {saved}", highlight=False)
+            verdict = f"{result.status}" + (f" ({result.error})" if result.error else "")
+            style = "green" if result.status == "SUCCEEDED" else "red"
+            elapsed = time.perf_counter() - started
+            console.print(
+                Panel(
+                    f"MigrateWave {verdict}: {simulated} of simulated time in {elapsed:.1f}s wall time",
+                    style=style,
+                    expand=False,
+                )
             )
-        )
+            # The same wave goes on: a test launch (one test instance fails its check), an approved cutover
+            launched = _launch_demo(console, aws, DEMO_OUTPUT / name) if result.status == "SUCCEEDED" else True
+        if not launched:
+            console.print("[bold red]the launch stages did not end as expected[/bold red]")
+            exit_code = 1
         if (result.status, result.error) not in VERDICTS:
             console.print(f"[bold red]unexpected end: {result.error}: {result.cause}[/bold red]")
             exit_code = 1
     return exit_code
+
+
+def _deploy_with_target(aws: EmulatedAws, scenario: Scenario) -> None:
+    """The scenario's stack, with a target for test and cutover instances: the staging VPC's private
+    subnet and a security group of its own (the scenarios describe no separate target VPC)."""
+    built = aws.build_scenario(scenario)
+    vpc = built.stack_parameters["StagingVpcId"]
+    group = aws.client("ec2").create_security_group(
+        GroupName="migrated-servers", Description="test and cutover instances", VpcId=vpc
+    )["GroupId"]
+    aws.deploy(
+        {**built.stack_parameters, "TargetSubnetId": built.target.staging_subnet_id, "TargetSecurityGroupIds": group}
+    )
+
+
+def _launch(aws: EmulatedAws, stage: str, *, approve_after_start: bool = False) -> ExecutionResult:
+    from mgn_wave_emu.operator import start_and_approve  # noqa: PLC0415
+
+    execution_input = {"waveId": "wave-01", "stage": stage}
+    if approve_after_start:
+        # The operator's `mgn-wave approve wave-01`, once the cutover asks
+        arn = start_and_approve(aws, execution_input, f"demo-{stage}", approver="demo operator")
+    else:
+        arn = aws.client("stepfunctions").start_execution(
+            stateMachineArn=aws.state_machine_arns["LaunchWaveStateMachine"],
+            name=f"demo-{stage}",
+            input=json.dumps(execution_input),
+        )["executionArn"]
+    return aws.wait(arn, timeout_seconds=300)
+
+
+def _launch_demo(console: Console, aws: EmulatedAws, folder: Path) -> bool:
+    """After replication: a test launch in which one server's test instance never comes Online in
+    SSM, an approved cutover of the servers that passed, each with its report."""
+    from mgn_wave_cli.launch import print_launch_report, read_launch_report  # noqa: PLC0415
+
+    launchable = sorted(
+        (aws.mgn.source_server(s)["sourceProperties"]["identificationHints"]["hostname"], s)
+        for s in aws.mgn.source_server_ids()
+        if aws.mgn.source_server(s)["lifeCycle"]["state"] == "READY_FOR_TEST"
+    )
+    if not launchable:
+        return True
+    failing_host, failing = launchable[-1]
+    aws.mgn.launch.faults.ssm_offline.add(failing)
+    console.print(f"[dim]{failing_host}'s test instance will not come Online in SSM[/dim]")
+    ok = True
+    for stage in ("test", "cutover"):
+        started = aws.clock.now()
+        result = _launch(aws, stage, approve_after_start=stage == "cutover")
+        console.print(f"[bold]LaunchWave {stage}[/bold] {_path(result)}", highlight=False)
+        if result.status != "SUCCEEDED":
+            console.print(f"[bold red]{result.error}: {result.cause}[/bold red]")
+            ok = False
+            continue
+        report = read_launch_report(aws.client("s3"), result.output["summary"])
+        print_launch_report(console, report)
+        folder.mkdir(parents=True, exist_ok=True)
+        s3 = aws.client("s3")
+        summary = result.output["summary"]
+        body = s3.get_object(Bucket=summary["bucket"], Key=summary["markdownKey"])["Body"].read()
+        (folder / f"launch-{stage}.md").write_bytes(body)
+        console.print(f"[bold]report[/bold] {folder / f'launch-{stage}.md'}  ({aws.clock.now() - started} simulated)")
+    return ok

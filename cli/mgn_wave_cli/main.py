@@ -493,3 +493,190 @@ def report(
     else:
         console.print(Markdown(text))
     raise typer.Exit(EXIT_OK)
+
+
+# ---- LaunchWave: test, cutover, finalize and revert after replication -------------------------
+
+LaunchStackName = Annotated[
+    str, typer.Option(help="The mgn-wave CloudFormation stack (LaunchWave is one of its outputs).")
+]
+
+
+def _launch_machine(stack_name: str, region: str | None) -> str:
+    from mgn_wave_cli.launch import LAUNCH_WAVE_OUTPUT, stack_output  # noqa: PLC0415
+
+    if not waves.STACK_NAME_PATTERN.match(stack_name):
+        raise _fail(f"--stack-name: {stack_name!r} is not a stack name (a letter, then letters, digits, -)")
+    with _aws_errors():
+        cfn = boto3.client("cloudformation", region_name=region, config=CLIENT_CONFIG)
+        return stack_output(cfn, stack_name, LAUNCH_WAVE_OUTPUT)
+
+
+def _run_launch(
+    stage: str,
+    wave: str,
+    *,
+    stack_name: str,
+    region: str | None,
+    dry_run: bool,
+    archive: bool,
+    source_server_ids: list[str] | None,
+    follow: bool,
+    as_json: bool,
+    poll_seconds: float,
+) -> NoReturn:
+    from mgn_wave_cli import launch  # noqa: PLC0415
+
+    try:
+        execution_input = launch.launch_input(
+            wave, stage, dry_run=dry_run, archive=archive, source_server_ids=source_server_ids
+        )
+    except InvalidInputError as exc:
+        flag = {"waveId": "WAVE", "stage": "STAGE", "sourceServerIds": "--source-server-id"}.get(
+            exc.field.split("[")[0]
+        )
+        raise _fail(f"{flag or exc.field}: {exc.problem}") from None
+    _checked("--region", region)
+    machine = _launch_machine(stack_name, region)
+    name = waves.execution_name(f"{wave}-{stage}", now=datetime.now(UTC))
+    with _aws_errors():
+        sfn = _sfn(machine)
+        execution_arn = waves.start_execution(sfn, machine, execution_input, name)
+    if not follow:
+        if as_json:
+            print(json.dumps({"executionArn": execution_arn, "name": name, "input": execution_input}, indent=2))
+        else:
+            console.print(Text.assemble(("started ", "green"), (name, "bold")), highlight=False)
+            console.print(execution_arn, soft_wrap=True, highlight=False)
+            if stage == "cutover" and not dry_run:
+                console.print(f"the cutover waits for: mgn-wave approve {wave} --stack-name {stack_name}")
+        raise typer.Exit(EXIT_OK)
+    on_state = (lambda _name: None) if as_json else (lambda state: console.print(f"  → {state}", highlight=False))
+    with _aws_errors():
+        described = launch.follow(sfn, execution_arn, poll_seconds=poll_seconds, on_state=on_state)
+        output = json.loads(described.get("output") or "null")
+        report = (
+            launch.read_launch_report(_s3(execution_arn), output["summary"]) if output and "summary" in output else None
+        )
+    if as_json:
+        print(json.dumps({"status": described["status"], "output": output, "report": report}, indent=2, default=str))
+    elif report is not None:
+        launch.print_launch_report(console, report)
+    elif described["status"] != "SUCCEEDED":
+        err_console.print(
+            f"[bold red]{described['status']}[/bold red] {escape(str(described.get('error', '')))}: "
+            f"{escape(str(described.get('cause', '')))}",
+            soft_wrap=True,
+        )
+    elif output and output.get("plan", {}).get("dryRun"):
+        with _aws_errors():
+            settings = launch.read_launch_settings(_s3(execution_arn), output["plan"]["launchSettings"])
+        for server in settings:
+            console.print(f"{server['resourceId']}: {server['action']}", highlight=False)
+            for change in server["changes"]:
+                console.print(f"    {change['field']}: {change['before']!r} → {change['after']!r}", highlight=False)
+    raise typer.Exit(EXIT_OK if described["status"] == "SUCCEEDED" else EXIT_BLOCKED)
+
+
+@app.command("launch")
+def launch_command(
+    stage: Annotated[str, typer.Argument(help="test | cutover | finalize")],
+    wave: Annotated[str, typer.Argument(help="The wave: MGN source servers tagged <WaveTagKey>=<wave>.")],
+    *,
+    stack_name: LaunchStackName,
+    source_server_id: Annotated[
+        list[str] | None, typer.Option("--source-server-id", help="Only these servers of the wave; repeatable.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report the launch settings' drift; launch nothing.")
+    ] = False,
+    archive: Annotated[bool, typer.Option("--archive", help="After a finalized cutover, archive the server.")] = False,
+    follow: Annotated[bool, typer.Option("--follow", help="Show the states as they pass, then the report.")] = False,
+    region: Region = None,
+    as_json: AsJson = False,
+    poll_seconds: PollSeconds = 5.0,
+) -> None:
+    """Start LaunchWave for a wave: a test launch, a cutover (which waits for `mgn-wave approve`) or
+    the finalisation of launched cutover instances.
+
+    Exit 0: started (with --follow: SUCCEEDED), 2: FAILED / TIMED_OUT / ABORTED, 1: error."""
+    if stage not in {"test", "cutover", "finalize"}:
+        raise _fail(f"STAGE: {stage!r} is not test, cutover or finalize (to revert a test: mgn-wave revert WAVE)")
+    _run_launch(
+        stage,
+        wave,
+        stack_name=stack_name,
+        region=region,
+        dry_run=dry_run,
+        archive=archive,
+        source_server_ids=source_server_id,
+        follow=follow,
+        as_json=as_json,
+        poll_seconds=poll_seconds,
+    )
+
+
+@app.command()
+def revert(
+    wave: Annotated[str, typer.Argument(help="The wave whose test instances to terminate.")],
+    *,
+    stack_name: LaunchStackName,
+    follow: Annotated[bool, typer.Option("--follow", help="Show the states as they pass, then the report.")] = False,
+    region: Region = None,
+    as_json: AsJson = False,
+    poll_seconds: PollSeconds = 5.0,
+) -> None:
+    """Revert a wave's test: back to READY_FOR_TEST, test instances terminated (TerminateTargetInstances)."""
+    _run_launch(
+        "revert",
+        wave,
+        stack_name=stack_name,
+        region=region,
+        dry_run=False,
+        archive=False,
+        source_server_ids=None,
+        follow=follow,
+        as_json=as_json,
+        poll_seconds=poll_seconds,
+    )
+
+
+@app.command()
+def approve(
+    wave: Annotated[str, typer.Argument(help="The wave whose cutover waits for approval.")],
+    *,
+    stack_name: LaunchStackName,
+    region: Region = None,
+    approver: Annotated[
+        str | None, typer.Option(help="Who approves (recorded in the execution); default $USER.")
+    ] = None,
+) -> None:
+    """Approve a wave's waiting cutover. A second approval finds nothing to approve.
+
+    Exit 0: approved, 2: no cutover of this wave waits (already approved, expired, or none started), 1: error."""
+    from mgn_wave.adapters.launch_tokens import LaunchTokenStore  # noqa: PLC0415
+    from mgn_wave.adapters.tokens import CallbackAdapter  # noqa: PLC0415
+    from mgn_wave.launch.approval import approve as approve_cutover  # noqa: PLC0415
+    from mgn_wave.models.wave import WAVE_NAME_PATTERN  # noqa: PLC0415
+    from mgn_wave_cli.launch import STATE_TABLE_OUTPUT, stack_output  # noqa: PLC0415
+
+    if not re.fullmatch(WAVE_NAME_PATTERN, wave):
+        raise _fail(f"WAVE: {wave!r} is not a wave name (a letter or digit, then up to 79 of A-Z a-z 0-9 . _ -)")
+    _checked("--region", region)
+    if not waves.STACK_NAME_PATTERN.match(stack_name):
+        raise _fail(f"--stack-name: {stack_name!r} is not a stack name (a letter, then letters, digits, -)")
+    who = approver or os.environ.get("USER") or "unknown"
+    with _aws_errors():
+        cfn = boto3.client("cloudformation", region_name=region, config=CLIENT_CONFIG)
+        table = stack_output(cfn, stack_name, STATE_TABLE_OUTPUT)
+        session_region = cfn.meta.region_name
+        tokens = LaunchTokenStore(boto3.client("dynamodb", region_name=session_region, config=CLIENT_CONFIG), table)
+        callbacks = CallbackAdapter(boto3.client("stepfunctions", region_name=session_region, config=CLIENT_CONFIG))
+        approved = approve_cutover(wave, who, tokens=tokens, callbacks=callbacks)
+    if not approved:
+        err_console.print(
+            f"no cutover of {escape(wave)} waits for approval (already approved, expired, or not started)"
+        )
+        raise typer.Exit(EXIT_BLOCKED)
+    console.print(f"[green]approved[/green] the cutover of {escape(wave)} ({approved} execution)", highlight=False)
+    raise typer.Exit(EXIT_OK)

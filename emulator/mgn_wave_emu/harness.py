@@ -99,6 +99,7 @@ class EmulatedAws:
         self.stack: EmulatedStack | None = None
         self.event_sources: EventSources | None = None  # schedules and SQS event sources, once deployed
         self.state_machine_arn = ""
+        self.state_machine_arns: dict[str, str] = {}
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._patches: list[Any] = []
         self.state_entries: Counter[str] = Counter()  # state name -> times entered, all executions
@@ -230,6 +231,17 @@ class EmulatedAws:
             name=stack.state_machine_name, definition=stack.state_machine_definition, roleArn=role_arn
         )
         self.state_machine_arn = created["stateMachineArn"]
+        # The other state machines (LaunchWave), by logical ID, with the same role name scheme
+        for logical_id, (name, definition) in stack.state_machines.items():
+            if name == stack.state_machine_name:
+                self.state_machine_arns[logical_id] = self.state_machine_arn
+                continue
+            other = self.client("stepfunctions").create_state_machine(
+                name=name,
+                definition=definition,
+                roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{stack.stack_name}-{logical_id}Role",
+            )
+            self.state_machine_arns[logical_id] = other["stateMachineArn"]
         return stack
 
     def build_scenario(self, scenario: Scenario | str) -> BuiltScenario:
@@ -253,6 +265,8 @@ class EmulatedAws:
             account_id=ACCOUNT_ID,
         )
         self.horizons.append(self.fleet.next_change_at)
+        # Launched test and cutover instances register with SSM like any EC2 instance with an agent
+        self.fleet.ssm.launched = self.mgn.launch.ssm_information
         self._activate()
         self._seed_mgn(scenario, built)
         if scenario.cloudtrail:

@@ -194,8 +194,10 @@ class EmulatedStack:
     rules: list[EmulatedRule] = field(default_factory=list)
     queue_sources: list[EmulatedQueueSource] = field(default_factory=list)
     schedules: list[EmulatedSchedule] = field(default_factory=list)
-    state_machine_name: str = ""
+    state_machine_name: str = ""  # MigrateWave's (the first state machine of the template)
     state_machine_definition: str = ""
+    # Every state machine by logical ID: (name, definition)
+    state_machines: dict[str, tuple[str, str]] = field(default_factory=dict)
     roles: dict[str, EmulatedRole] = field(default_factory=dict)  # logical ID -> role
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)  # SSM document name -> content
     names: dict[str, tuple[str, str]] = field(default_factory=dict)  # logical ID -> (type, name)
@@ -481,8 +483,11 @@ def _set_state_machine(stack: EmulatedStack, resolver: _Resolver, logical_id: st
     leftover = re.search(r"\$\{[A-Za-z0-9]+\}", definition)
     if leftover:
         raise ValueError(f"emulated stack: {leftover.group(0)} in the definition has no substitution")
-    stack.state_machine_name = resolver.physical_name(logical_id)
-    stack.state_machine_definition = definition
+    name = resolver.physical_name(logical_id)
+    stack.state_machines[logical_id] = (name, definition)
+    if not stack.state_machine_name:
+        stack.state_machine_name = name
+        stack.state_machine_definition = definition
 
 
 def _add_names(stack: EmulatedStack, resolver: _Resolver, logical_id: str, resource: dict[str, Any]) -> None:

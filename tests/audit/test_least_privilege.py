@@ -18,10 +18,12 @@ from iam_policies import SAM_TEMPLATES_PATH, STATE_MACHINE_LOGICAL_ID, grants_by
 
 from mgn_wave_emu.harness import EmulatedAws
 from mgn_wave_emu.hooks import STATE_MACHINE
+from mgn_wave_emu.operator import start_and_approve
 
 if TYPE_CHECKING:
     from iam_policies import Grant
 
+LAUNCH_WAVE_LOGICAL_ID = "LaunchWaveStateMachine"
 EVENT = json.loads((Path(__file__).resolve().parents[2] / "events" / "tag_trigger_wave.json").read_text())
 
 # Actions that support no resource-level permissions (Service Authorization Reference): the only
@@ -42,6 +44,9 @@ RESOURCE_STAR_ALLOWED: dict[str, str] = {
         )
     },
     "mgn:DescribeSourceServers": "MGN list/describe actions have no resource-level permissions",
+    "mgn:DescribeJobs": "MGN list/describe actions have no resource-level permissions",
+    "ec2:DescribeLaunchTemplateVersions": "EC2 Describe* actions have no resource-level permissions",
+    "ec2:DescribeInstanceStatus": "EC2 Describe* actions have no resource-level permissions",
     "mgn:DescribeReplicationConfigurationTemplates": "MGN list/describe actions have no resource-level permissions",
     "mgn:CreateReplicationConfigurationTemplate": "a create names no existing resource (tag conditions only)",
     "ssm:DescribeInstanceInformation": "no resource-level permissions",
@@ -85,6 +90,25 @@ NOT_EXERCISED: dict[tuple[str, str], str] = {
         "records when a wave first saw a server stalled while MGN retries (tests/e2e/test_wave_watch.py);"
         " here the Stalled event reaches ReplicationEvent first, which records it"
     ),
+    ("LaunchPlanFunction", "mgn:UpdateLaunchConfiguration"): (
+        "sets launchDisposition STARTED when an operator chose STOPPED (tests/unit/launch); MGN's default is STARTED"
+    ),
+    ("ParkLaunchTokenFunction", "states:SendTaskSuccess"): (
+        "completes its own wait when the jobs finished before it parked; here the launches take minutes"
+    ),
+    **{
+        (LAUNCH_WAVE_LOGICAL_ID, action): "Step Functions sets up its log delivery with these; no state calls them"
+        for action in (
+            "logs:CreateLogDelivery",
+            "logs:GetLogDelivery",
+            "logs:UpdateLogDelivery",
+            "logs:DeleteLogDelivery",
+            "logs:ListLogDeliveries",
+            "logs:PutResourcePolicy",
+            "logs:DescribeResourcePolicies",
+            "logs:DescribeLogGroups",
+        )
+    },
     (STATE_MACHINE_LOGICAL_ID, "states:StartExecution"): (
         "Distributed Map starts a child execution per server on AWS; the local engine runs them inline"
     ),
@@ -117,13 +141,38 @@ WAVES = (
 )
 
 
-def _role(principal: str) -> str:
-    return STATE_MACHINE_LOGICAL_ID if principal == STATE_MACHINE else principal
-
-
-def _merge(used: dict[str, set[str]], aws: EmulatedAws) -> None:
+def _merge(used: dict[str, set[str]], aws: EmulatedAws, state_machine: str = STATE_MACHINE_LOGICAL_ID) -> None:
+    # The router cannot tell the two state machines apart (the same engine credential): each
+    # measurement runs one of them and names it.
     for principal, actions in aws.calls.actions_by_principal().items():
-        used[_role(principal)] |= actions
+        used[state_machine if principal == STATE_MACHINE else principal] |= actions
+
+
+def _launch(aws: EmulatedAws, execution_input: dict[str, object], name: str) -> str:
+    arn = aws.client("stepfunctions").start_execution(
+        stateMachineArn=aws.state_machine_arns[LAUNCH_WAVE_LOGICAL_ID], name=name, input=json.dumps(execution_input)
+    )["executionArn"]
+    return str(arn)
+
+
+def _launch_waves(used: dict[str, set[str]]) -> None:
+    """After a replication wave: a test launch, a revert, a test again, an approved cutover that archives."""
+    with EmulatedAws() as aws:
+        built = aws.build_scenario("seed-clean")
+        vpc = built.stack_parameters["StagingVpcId"]
+        group = aws.client("ec2").create_security_group(GroupName="target", Description="target", VpcId=vpc)["GroupId"]
+        target = {"TargetSubnetId": built.target.staging_subnet_id, "TargetSecurityGroupIds": group}
+        aws.deploy({**built.stack_parameters, **target})
+        assert aws.run({"wave": "wave-01"}).status == "SUCCEEDED"
+        _merge(used, aws)
+        aws.calls.clear()
+        for stage, name in (("test", "t1"), ("revert", "r1"), ("test", "t2")):
+            result = aws.wait(_launch(aws, {"waveId": "wave-01", "stage": stage}, name), timeout_seconds=240)
+            assert result.status == "SUCCEEDED", (stage, result.error, result.cause)
+        arn = start_and_approve(aws, {"waveId": "wave-01", "stage": "cutover", "archive": True}, "c1")
+        result = aws.wait(arn, timeout_seconds=240)
+        assert result.status == "SUCCEEDED", (result.error, result.cause)
+        _merge(used, aws, LAUNCH_WAVE_LOGICAL_ID)
 
 
 @pytest.fixture(scope="module")
@@ -164,6 +213,7 @@ def used_actions() -> dict[str, set[str]]:
         assert aws.run({"wave": "wave-01"}).status == "SUCCEEDED"
         assert aws.state_entries["PollReplication"] >= 1
         _merge(used, aws)
+    _launch_waves(used)
     return dict(used)
 
 
@@ -225,7 +275,9 @@ def test_least_privilege_prints_granted_versus_used_per_role(
         used = used_actions.get(role, set())
         explained = sum(1 for r, a in NOT_EXERCISED if r == role)
         rows.append(f"  {role:<28} granted {len(actions):>3}  used {len(used & actions):>3}  explained {explained:>2}")
-    figures.record(f"least privilege (distinct IAM actions per role, measured over {len(WAVES) + 1} waves):")
+    figures.record(
+        f"least privilege (distinct IAM actions per role, measured over {len(WAVES) + 1} waves and 4 launches):"
+    )
     for row in rows:
         figures.record(row)
     assert rows

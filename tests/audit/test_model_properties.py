@@ -16,10 +16,12 @@ from mgn_wave.errors import InvalidInputError
 from mgn_wave.handlers.await_replication import AwaitRequest
 from mgn_wave.handlers.check_installs import CheckRequest
 from mgn_wave.handlers.install_agents import InstallRequest
+from mgn_wave.handlers.park_launch_token import ParkRequest
 from mgn_wave.handlers.poll_replication import PollRequest
 from mgn_wave.handlers.resolve_servers import ResolveRequest
 from mgn_wave.handlers.summarize import SummarizeRequest
 from mgn_wave.install.parameters import InstallParameters
+from mgn_wave.launch.models import LaunchInput
 from mgn_wave.models.network import PrivatePathTarget
 from mgn_wave.models.validation import parse_model
 from mgn_wave.models.wave import WaveInput
@@ -37,6 +39,8 @@ MODELS: tuple[type[BaseModel], ...] = (
     SummarizeRequest,
     InstallParameters,
     PrivatePathTarget,
+    LaunchInput,
+    ParkRequest,
 )
 
 _scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=40)
@@ -58,6 +62,8 @@ VALID_EVENTS: dict[str, Any] = {
     "PollRequest": "poll_replication.json",
     "ResolveRequest": "resolve_servers.json",
     "SummarizeRequest": "summarize.json",
+    "LaunchInput": "launch_wave_test.json",
+    "ParkRequest": "park_launch_token_jobs.json",
     "InstallParameters": {
         "Mode": "install",
         "Region": "us-east-1",

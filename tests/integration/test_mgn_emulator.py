@@ -471,10 +471,10 @@ def test_inject_error_internal_server_raises_with_numeric_retry_after(
 def test_unemulated_operation_raises_validation_saying_not_emulated(mgn_client: MgnClient) -> None:
     # When
     with pytest.raises(mgn_client.exceptions.ValidationException) as error:
-        mgn_client.start_test(sourceServerIDs=["s-00000000000000000"])
+        mgn_client.list_waves()
     # Then
     assert error.value.response["reason"] == "unknownOperation"
-    assert "mgn-wave emulator: StartTest is not emulated" in str(error.value)
+    assert "mgn-wave emulator: ListWaves is not emulated" in str(error.value)
 
 
 def test_calls_counter_counts_rejected_requests_too(mgn_emulator: MgnEmulator, mgn_client: MgnClient) -> None:

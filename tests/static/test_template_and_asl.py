@@ -171,6 +171,8 @@ SAMPLE_EVENT_MODELS = {
     "await_replication.json": "mgn_wave.handlers.await_replication:AwaitRequest",
     "poll_replication.json": "mgn_wave.handlers.poll_replication:PollRequest",
     "summarize.json": "mgn_wave.handlers.summarize:SummarizeRequest",
+    "park_launch_token_jobs.json": "mgn_wave.handlers.park_launch_token:ParkRequest",
+    "launch_wave_test.json": "mgn_wave.launch.models:LaunchInput",
 }
 
 

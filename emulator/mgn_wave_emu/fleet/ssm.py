@@ -164,6 +164,8 @@ class SsmEmulator:
         self._lock = threading.RLock()
         self._rng = random.Random(seed)
         self._commands: dict[str, Command] = {}
+        # MGN's launched instances with a running SSM Agent (mgn/launch.py), for DescribeInstanceInformation
+        self.launched: Callable[[list[str], datetime], list[dict[str, Any]]] | None = None
         self._requests = 0
         self._handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "SendCommand": self._send_command,
@@ -558,6 +560,15 @@ class SsmEmulator:
 
     def _describe_instance_information(self, params: dict[str, Any]) -> dict[str, Any]:
         nodes = list(self.fleet.nodes.values())
+        wanted_ec2 = [
+            value
+            for item in params.get("Filters", [])
+            if item["Key"] == "InstanceIds"
+            for value in item["Values"]
+            if value.startswith("i-")
+        ]
+        if wanted_ec2 and self.launched is not None:
+            return {"InstanceInformationList": self.launched(wanted_ec2, self.clock.now())}
         for item in params.get("InstanceInformationFilterList", []):
             nodes = _filter_nodes(nodes, item["key"], item["valueSet"])
         for item in params.get("Filters", []):

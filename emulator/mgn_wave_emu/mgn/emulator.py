@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import botocore.session
 
+from mgn_wave_emu.mgn.launch import LAUNCH_HANDLERS, LaunchEngine
 from mgn_wave_emu.mgn.replication import REPLICATION_HANDLERS, ReplicationEngine
 from mgn_wave_emu.mgn.validation import FieldError, validate
 from mgn_wave_emu.mgn.wire import (
@@ -108,6 +109,8 @@ class MgnEmulator:
             lock=self._lock,
             lookup=self._server,
         )
+        # Test and cutover launches, termination, finalisation (mgn/launch.py)
+        self.launch: LaunchEngine = LaunchEngine(self, clock=clock, replication=self.replication)
 
     # ---- the wire -------------------------------------------------------------------------
 
@@ -118,6 +121,7 @@ class MgnEmulator:
             self.calls[operation_name] += 1
             self._requests += 1
             self.replication.catch_up()
+            self.launch.run_until(self.clock.now())
             request_id = str(uuid.UUID(int=self._requests))
             try:
                 body = self._dispatch(operation_name, request)
@@ -505,7 +509,8 @@ class MgnEmulator:
 
     def next_change_at(self) -> datetime | None:
         """When a server next changes on its own or an event is due; None if nothing will."""
-        return self.replication.next_change_at()
+        times = [at for at in (self.replication.next_change_at(), self.launch.next_change_at()) if at is not None]
+        return min(times) if times else None
 
     def _server_or_key_error(self, source_server_id: str) -> dict[str, Any]:
         server = self._servers.get(source_server_id)
@@ -559,6 +564,7 @@ _HANDLERS: dict[str, Handler] = {
     "UpdateReplicationConfiguration": MgnEmulator._update_replication_configuration,
     "MarkAsArchived": MgnEmulator._mark_as_archived,
     **REPLICATION_HANDLERS,
+    **LAUNCH_HANDLERS,
     "DeleteSourceServer": MgnEmulator._delete_source_server,
     "TagResource": MgnEmulator._tag_resource,
     "UntagResource": MgnEmulator._untag_resource,

@@ -412,6 +412,12 @@ class ReplicationEngine:
             server["lifeCycle"]["state"] = "DISCONNECTED"
             return server
 
+    def end_replication(self, server_id: str, at: datetime) -> None:
+        """FinalizeCutover: replication stops for good (DISCONNECTED data replication)."""
+        with self._lock:
+            server = self._lookup(server_id)
+            self._halt(server, self._replica(server_id), at, "DISCONNECTED")
+
     # ---- transitions ---------------------------------------------------------------------
 
     def _run_until(self, now: datetime) -> None:
@@ -595,6 +601,10 @@ class ReplicationEngine:
     # ---- events --------------------------------------------------------------------------
 
     def _emit(self, server: dict[str, Any], detail_type: str, state: str, at: datetime) -> None:
+        self.emit(server, detail_type, {"state": state}, at)
+
+    def emit(self, server: dict[str, Any], detail_type: str, detail: dict[str, Any], at: datetime) -> None:
+        """One event about `server` through the fault stage (launch results use it too)."""
         event = {
             "version": "0",
             "id": str(uuid.UUID(int=self._id_rng.getrandbits(128), version=4)),
@@ -604,7 +614,7 @@ class ReplicationEngine:
             "time": iso(at),
             "region": self._region,
             "resources": [server["arn"]],
-            "detail": {"state": state},
+            "detail": dict(detail),
         }
         self.emitted.append(event)
         if self._sink is None:

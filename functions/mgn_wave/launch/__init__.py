@@ -1,0 +1,1 @@
+"""After replication: test and cutover launches of a wave (the LaunchWave state machine)."""
