@@ -6,8 +6,6 @@ fast the machine runs them cannot change what happens, only how long it takes in
 
 from __future__ import annotations
 
-import re
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -26,13 +24,10 @@ if str(ROOT) not in sys.path:
 from bench.scenarios import fleet_scenario  # noqa: E402
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
 
     from mgn_wave_emu.scenario import Scenario
 
-# Each CPU burner ends on its own after this many real seconds, whatever happens to the test.
-BURNER_LIFETIME_SECONDS = 600
-BURNERS = 2
 RUNS_UNDER_LOAD = 2
 
 
@@ -64,21 +59,6 @@ def _run(scenario: Scenario | str, *, lose_events: bool = False, timeout_seconds
             ssm_calls={op: n for (service, op), n in sorted(calls.items()) if service == "ssm"},
             virtual_seconds=aws.clock.elapsed.total_seconds(),
         )
-
-
-@pytest.fixture
-def busy_machine() -> Iterator[Callable[[], None]]:
-    """Call it to start two CPU-bound processes; they are stopped when the test ends."""
-    burners: list[subprocess.Popen[bytes]] = []
-
-    def start() -> None:
-        program = f"import time\nend = time.monotonic() + {BURNER_LIFETIME_SECONDS}\nwhile time.monotonic() < end: pass"
-        burners.extend(subprocess.Popen([sys.executable, "-c", program]) for _ in range(BURNERS))
-
-    yield start
-    for burner in burners:
-        burner.kill()
-        burner.wait(timeout=10)
 
 
 def _differences(idle: WaveFingerprint, loaded: WaveFingerprint) -> dict[str, Any]:
@@ -121,28 +101,3 @@ def test_a_100_server_wave_gives_the_same_answer_beside_cpu_bound_processes(
     busy_machine()
     loaded = _run(scenario, timeout_seconds=max(300, 10 * idle_wall))
     assert _differences(idle, loaded) == {}
-
-
-def _demo(folder: Path) -> str:
-    completed = subprocess.run(
-        [str(Path(sys.executable).with_name("mgn-wave")), "demo"],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-        env={"COLUMNS": "100", "PATH": "/usr/bin:/bin", "HOME": str(folder)},
-    )
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    # Everything but how long it took in real time (and the panel width that follows from it).
-    text = re.sub(r"in [0-9.]+s( wall time)?", "in …s", completed.stdout)
-    return re.sub(r" +│", " │", re.sub(r"─+", "─", text))
-
-
-def test_make_demo_prints_the_same_under_load(busy_machine: Callable[[], None], tmp_path: Path) -> None:
-    (tmp_path / "idle").mkdir()
-    (tmp_path / "loaded").mkdir()
-    idle = _demo(tmp_path / "idle")
-    assert "MigrateWave SUCCEEDED" in idle
-    busy_machine()
-    assert _demo(tmp_path / "loaded") == idle

@@ -19,7 +19,7 @@ PARAMETERS = {
 
 def test_the_template_s_reconcile_schedule_is_a_scheduled_rule_of_tag_reconcile() -> None:
     stack = resolve_stack(load_template(), parameters=PARAMETERS, region="us-east-1", account_id="123456789012")
-    (rule,) = [r for r in stack.rules if r.schedule is not None]
+    (rule,) = [r for r in stack.rules if r.schedule is not None and r.function == "TagReconcileFunction"]
     assert (rule.name, rule.function, rule.schedule) == (
         "ReconcileTaggedNodes",
         "TagReconcileFunction",
