@@ -23,7 +23,6 @@ def _demo(folder: Path) -> str:
         check=False,
         timeout=600,
         # Wide enough that no ID wraps inside a table cell.
-        # Wide enough that no ID wraps inside a table cell.
         env={"COLUMNS": "220", "PATH": "/usr/bin:/bin", "HOME": str(folder)},
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
