@@ -483,8 +483,8 @@ run_installer() {
   fi
   chmod 0700 -- "$installer"
   log "install: running ${INSTALLER_NAME} (region ${region}, s3 endpoint ${s3_endpoint}${mgn_endpoint:+, endpoint ${mgn_endpoint}})"
-  # The flags are the only way the installer documents for credentials (FACTS 3.2); they are
-  # visible in this node's process list while it runs.
+  # The flags are the only way the installer documents for credentials (docs/aws-facts.md section 3.2);
+  # they are visible in this node's process list while it runs.
   rc=0
   (cd -- "$workdir" && "$installer" "${arguments[@]}") >"$install_log" 2>&1 </dev/null || rc=$?
   unset arguments

@@ -4,7 +4,8 @@ The MGN emulator asks a `NetworkOracle` once per replication attempt (see `mgn/r
 This one reads the scenario's staging VPC from moto with the EC2 adapter and judges the flows each
 step needs with the preflight's own functions (security groups, NACLs, routes, endpoints,
 endpoint policies), so the preflight and the emulated outcome cannot disagree about what the
-network lets through. The step a flow belongs to (FACTS §1.9, §4; ⚠️ the mapping is an inference):
+network lets through. The step a flow belongs to (docs/aws-facts.md §1.9, §4; ⚠️ the mapping is
+an inference):
 
 | step | flow |
 |---|---|

@@ -176,7 +176,7 @@ INSTALL_HINTS = {
 }
 
 
-# MGN's "Max Active Source Servers" (L-9A599620, adjustable; FACTS.md §5.1). A server counts while
+# MGN's "Max Active Source Servers" (L-9A599620, adjustable; docs/aws-facts.md §5.1). A server counts while
 # it replicates: registered, not archived, not disconnected, stopped or cut over.
 _INACTIVE_REPLICATION = frozenset({"DISCONNECTED", "STOPPED"})
 _INACTIVE_LIFECYCLE = frozenset({"DISCONNECTED", "CUTOVER"})

@@ -14,7 +14,7 @@ from mgn_wave.models.wave import WaveInput
 
 
 class WaveReport(BaseModel):
-    """Inputs, findings, template changes (before → after), per-server results, totals (DESIGN §4)."""
+    """Inputs, findings, template changes (before → after), per-server results, totals (docs/contracts.md §4)."""
 
     model_config = ConfigDict(frozen=True, populate_by_name=True)
 

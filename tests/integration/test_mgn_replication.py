@@ -390,7 +390,7 @@ def test_stop_then_start_rescans_without_a_second_lifecycle_event(
     assert states[-1] == "CONTINUOUS"
     final = _describe(mgn_client, server_id)["dataReplicationInfo"]["replicatedDisks"][0]
     assert final["rescannedStorageBytes"] == final["totalStorageBytes"] == final["replicatedStorageBytes"]
-    # And the lifecycle event went out only the first time (FACTS §2)
+    # And the lifecycle event went out only the first time (docs/aws-facts.md §2)
     assert [e["detail-type"] for e in delivered] == [LIFECYCLE_EVENT]
 
 

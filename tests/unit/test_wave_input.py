@@ -1,4 +1,4 @@
-"""The MigrateWave execution input contract (DESIGN.md §4)."""
+"""The MigrateWave execution input contract (docs/contracts.md §1)."""
 
 from __future__ import annotations
 

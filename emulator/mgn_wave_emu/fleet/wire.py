@@ -2,7 +2,7 @@
 botocore's service model.
 
 Requests are validated against the model the way the service does it, including the limits
-botocore's client skips (FACTS §1.2: 51 InstanceIds, a 101-character Comment pass the client):
+botocore's client skips (docs/aws-facts.md §1.2: 51 InstanceIds, a 101-character Comment pass the client):
 a violation is the service's generic `ValidationException`. Errors go back as `{"__type", "message"}`
 with HTTP 400, which botocore's JSON parser turns into `ClientError` with the code.
 """

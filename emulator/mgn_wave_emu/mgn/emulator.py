@@ -52,7 +52,7 @@ _ID_LENGTH = 17  # every MGN ID pattern is "<prefix>-[0-9a-zA-Z]{17}"
 _MAX_TAGS_PER_RESOURCE = 50
 _DEFAULT_DISKS = [("/dev/sda", 8 * 1024**3)]  # a scenario that names no disks gets one boot disk
 _RETRY_AFTER_SECONDS = "1"
-# FACTS §1.3: archiving "only works for SourceServers with a lifecycle state that equals
+# docs/aws-facts.md §1.3: archiving "only works for SourceServers with a lifecycle state that equals
 # DISCONNECTED or CUTOVER". Deleting has no stated precondition in MGN; its sibling service DRS
 # documents "must be disconnected first" (⚠️ assumed to hold for MGN too).
 _ARCHIVABLE_STATES = frozenset({"DISCONNECTED", "CUTOVER"})

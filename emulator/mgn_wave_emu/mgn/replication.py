@@ -1,24 +1,24 @@
 """Replication over virtual time: what MGN does to a source server after its agent registers.
 
-A registered server (lifecycle NOT_READY, INITIATING) goes through the initiation steps in
-FACTS §1.9 order, each NOT_STARTED → IN_PROGRESS → SUCCEEDED (CREATE_SECURITY_GROUP is SKIPPED
+A registered server (lifecycle NOT_READY, INITIATING) goes through the initiation steps in order of
+docs/aws-facts.md §1.9, each NOT_STARTED → IN_PROGRESS → SUCCEEDED (CREATE_SECURITY_GROUP is SKIPPED
 when the server does not use the MGN default SG), then INITIAL_SYNC at its link speed,
 CREATING_SNAPSHOT, and CONTINUOUS with lifecycle READY_FOR_TEST. Durations are `ReplicationTiming`
-knobs; every transition happens at an exact virtual time kept in a heap, so `next_change_at` is
-O(1) and a clock jump processes only what is due (1,000 servers cost their own transitions, not
-N per tick). Byte counters are continuous: they are computed when a server is read, not per tick.
+knobs; every transition happens at an exact virtual time kept in a heap, so `next_change_at` is O(1)
+and a clock jump processes only what is due (1,000 servers cost their own transitions, not N per
+tick). Byte counters are continuous: they are computed when a server is read, not per tick.
 
 Whether an attempt succeeds is the network's business, not this module's: a `NetworkOracle`
 (see `mgn_wave_emu.network_oracle`) is asked once per attempt, when WAIT ends, which step fails.
 That step then FAILS at its end time, the server STALLS with the matching `dataReplicationError`,
 and the Stalled event goes out. Without an oracle every attempt succeeds.
 
-Events (FACTS §2) go to an injected sink through a fault stage (lost, duplicated, delayed), and
+Events (docs/aws-facts.md §2) go to an injected sink through a fault stage (lost, duplicated, delayed), and
 are delivered on clock advances, outside the emulator's lock (the sink invokes Lambdas that call
 MGN back). Choices where MGN documents nothing (⚠️):
 - The oracle's verdict holds for the whole attempt; a configuration or network fixed mid-attempt
   counts at the next attempt (RetryDataReplication, StartReplication, or the automatic retry knob).
-- `lagDuration` stays absent until CONTINUOUS: FACTS §1.5 reads `lagDuration != null` as
+- `lagDuration` stays absent until CONTINUOUS: docs/aws-facts.md §1.5 reads `lagDuration != null` as
   "launchable", which a server in initial sync is not.
 - StopReplication keeps the lifecycle; StartReplication re-initiates and then RESCANs a server that
   had replicated before (INITIAL_SYNC from zero otherwise). RetryDataReplication re-initiates.
@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# FACTS §1.9 order. SETUP_FSX_PROXY is left out: the emulator replicates to EBS only.
+# docs/aws-facts.md §1.9 order. SETUP_FSX_PROXY is left out: the emulator replicates to EBS only.
 INITIATION_STEPS: tuple[str, ...] = (
     "WAIT",
     "CREATE_SECURITY_GROUP",
@@ -89,8 +89,8 @@ _MAX_RAW_ERROR = 65536  # dataReplicationError.rawError's model maximum
 
 
 def step_error(step: str) -> str:
-    """The `dataReplicationError.error` MGN reports when `step` fails (FACTS §1.9): FAILED_TO_<step>;
-    WAIT, which has no twin, reads as the agent not being seen (⚠️)."""
+    """The `dataReplicationError.error` MGN reports when `step` fails (docs/aws-facts.md §1.9):
+    FAILED_TO_<step>; WAIT, which has no twin, reads as the agent not being seen (⚠️)."""
     return "AGENT_NOT_SEEN" if step == "WAIT" else f"FAILED_TO_{step}"
 
 
@@ -157,7 +157,7 @@ class ReplicationTiming:
 
 @dataclass(frozen=True)
 class EventFaults:
-    """Best-effort delivery (FACTS §2), made repeatable: each event is lost with probability
+    """Best-effort delivery (docs/aws-facts.md §2), made repeatable: each event is lost with probability
     `lose`, else delivered `duplicate` times (same id, as EventBridge retries do), each
     `delay_seconds` of virtual time after it happened."""
 
@@ -391,7 +391,7 @@ class ReplicationEngine:
             server, replica, now = self._for_action(server_id)
             state = server["dataReplicationInfo"]["dataReplicationState"]
             if state != "STALLED":
-                # FACTS §1.3: "will not work if the SourceServer is not stalled or is in a
+                # docs/aws-facts.md §1.3: "will not work if the SourceServer is not stalled or is in a
                 # DISCONNECTED or STOPPED state". The model gives this operation no
                 # ConflictException, so the refusal is a ValidationException.
                 raise MgnServiceError(
@@ -550,7 +550,7 @@ class ReplicationEngine:
         if life["state"] == "NOT_READY":
             life["state"] = "READY_FOR_TEST"
         if life["state"] == "READY_FOR_TEST" and not replica.announced_ready:
-            # FACTS §2: sent "only when a server reaches READY_FOR_TEST for the first time"
+            # docs/aws-facts.md §2: sent "only when a server reaches READY_FOR_TEST for the first time"
             replica.announced_ready = True
             self._emit(server, LIFECYCLE_EVENT, "READY_FOR_TEST", at)
 

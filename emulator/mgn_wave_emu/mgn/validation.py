@@ -1,7 +1,7 @@
 """Checks a value against a botocore shape, including the limits botocore's client skips.
 
 botocore's `ParamValidator` enforces required members, types, unknown keys and `min` only
-(FACTS §1.2). The service also enforces `max`, `pattern` and `enum`, so the emulator walks the
+(docs/aws-facts.md §1.2). The service also enforces `max`, `pattern` and `enum`, so the emulator walks the
 whole shape itself. The same walk checks the emulator's own responses against the output shapes.
 """
 

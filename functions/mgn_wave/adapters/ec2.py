@@ -169,7 +169,7 @@ def _route(raw: RouteTypeDef) -> Route | None:
     cidr = raw.get("DestinationCidrBlock")
     prefix_list_id = raw.get("DestinationPrefixListId")
     if cidr is None and prefix_list_id is None:
-        return None  # an IPv6-only route: MGN's private data path is IPv4 (FACTS §1.4)
+        return None  # an IPv6-only route: MGN's private data path is IPv4 (docs/aws-facts.md §1.4)
     kind, target_id = _route_target(raw)
     return Route(
         destination_cidr=IPv4Network(cidr) if cidr else None,

@@ -1,5 +1,5 @@
 """Every MGN call the Lambdas make. Owns pagination, chunking to the service's limits, checking
-inputs the client does not check (FACTS §1.2), and turning `ClientError` into our typed errors
+inputs the client does not check (docs/aws-facts.md §1.2), and turning `ClientError` into our typed errors
 by error code (the state machine's Retry/Catch match those class names)."""
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     )
 
 _TRANSIENT_CODES = frozenset({"ThrottlingException", "InternalServerException"})
-# Roles to create before InitializeService (FACTS §1.8, UG "Initializing ... with the API")
+# Roles to create before InitializeService (docs/aws-facts.md §1.8, UG "Initializing ... with the API")
 _MGN_ROLES = (
     "AWSApplicationMigrationReplicationServerRole",
     "AWSApplicationMigrationConversionServerRole",
@@ -103,7 +103,7 @@ class MgnAdapter:
         return _without_metadata(created)
 
     def update_replication_template(self, template_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
-        """Changes a template. MGN applies it only to servers registered afterwards (FACTS §1.4)."""
+        """Changes a template. MGN applies it only to servers registered afterwards (docs/aws-facts.md §1.4)."""
         _check_id("template_id", template_id, TEMPLATE_ID_PATTERN)
         request = _checked(ReplicationSettings, "changes", changes)
         with self._translated("UpdateReplicationConfigurationTemplate"):

@@ -1,6 +1,6 @@
 """SSM for the domain: managed nodes, Run Command sends and their invocations.
 
-Owns the service limits botocore does not check (FACTS.md §1.2, §5.2): at most 50 instance IDs
+Owns the service limits botocore does not check (docs/aws-facts.md §1.2, §5.2): at most 50 instance IDs
 per SendCommand and per filter value list, a Comment of at most 100 characters."""
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ class SsmAdapter:
                 TimeoutSeconds=delivery_timeout_seconds,
                 MaxConcurrency="50",
                 # One node's failure must not stop the command on the others: each server's
-                # result is its own (DESIGN.md §2).
+                # result is its own (docs/contracts.md §3).
                 MaxErrors="100%",
             )
         return str(sent["Command"]["CommandId"])

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 INSTALL_SESSION_SECONDS = 900  # STS minimum: the install needs minutes, the keys should not outlive it
 
-# What the installer needs (AWSApplicationMigrationAgentInstallationPolicy, FACTS.md §3.3). The
+# What the installer needs (AWSApplicationMigrationAgentInstallationPolicy, docs/aws-facts.md §3.3). The
 # session policy intersects with the role's policies: even a broader role yields no more than this.
 INSTALL_SESSION_POLICY = {
     "Version": "2012-10-17",

@@ -83,7 +83,7 @@ MIN_FREE_DISK_MIB_PATTERN = "^(0|[1-9][0-9]{0,6})$"  # no leading zeros: bash ar
 # keeps them out of the script text the agent writes to disk (_script.sh). They remain visible in
 # the command's Parameters (ListCommands, SSM console, EventBridge command events) while SSM keeps
 # the command, and in the node's process list while the installer runs (its only documented way
-# to take them is flags). Temporary (STS) credentials only: DESIGN.md §6 allows no AKIA… keys.
+# to take them is flags). Temporary (STS) credentials only: docs/contracts.md §5 allows no AKIA… keys.
 ACCESS_KEY_ID_PATTERN = "^(ASIA[A-Z0-9]{16})?$"
 SECRET_ACCESS_KEY_PATTERN = "^([A-Za-z0-9/+]{40})?$"  # noqa: S105 - a pattern, not a secret
 # No upper bound in the pattern (Go allows repeats up to 1000 only): MAX_VALUE_CHARS bounds it.
@@ -100,7 +100,7 @@ WINDOWS_STEP_NAME = "InstallOnWindows"
 # GetCommandInvocation needs PluginName for a document with more than one step.
 STEP_NAME_BY_PLATFORM = {"Linux": LINUX_STEP_NAME, "Windows": WINDOWS_STEP_NAME}
 EXECUTION_TIMEOUT_SECONDS = 1800  # per step on the node; the installer takes minutes, not hours
-STANDARD_OUTPUT_LIMIT = 24_000  # GetCommandInvocation keeps the first 24,000 characters (FACTS §5.2)
+STANDARD_OUTPUT_LIMIT = 24_000  # GetCommandInvocation keeps the first 24,000 characters (docs/aws-facts.md §5.2)
 INSTALLER_BUCKET_PREFIX = "aws-application-migration-service"
 HASHES_BUCKET_PREFIX = "aws-application-migration-service-hashes"
 LINUX_INSTALLER_KEY = "latest/linux/aws-replication-installer-init"

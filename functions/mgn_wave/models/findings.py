@@ -14,7 +14,7 @@ class Severity(StrEnum):
 
 
 class Finding(BaseModel):
-    """`{code, severity, resource, message, fix}`: the contract of DESIGN.md §4."""
+    """`{code, severity, resource, message, fix}`: the contract of docs/contracts.md §2."""
 
     model_config = ConfigDict(frozen=True)
 

@@ -1,4 +1,4 @@
-"""MGN's vocabulary: enum sets, limits and ID patterns (botocore mgn model, FACTS §1.2-§1.4, §1.9),
+"""MGN's vocabulary: enum sets, limits and ID patterns (botocore mgn model, docs/aws-facts.md §1.2-§1.4, §1.9),
 and the replication settings we send.
 
 botocore's client checks required members, types and `min` only; the service rejects the rest
@@ -104,7 +104,7 @@ TEMPLATE_ID_PATTERN = r"rct-[0-9a-zA-Z]{17}"
 SUBNET_ID_PATTERN = r"subnet-[0-9a-fA-F]{8,}"
 SECURITY_GROUP_ID_PATTERN = r"sg-[0-9a-fA-F]{8,}"
 
-# CreateReplicationConfigurationTemplate's required members (FACTS §1.4)
+# CreateReplicationConfigurationTemplate's required members (docs/aws-facts.md §1.4)
 REQUIRED_TEMPLATE_FIELDS = frozenset(
     {
         "stagingAreaSubnetId",

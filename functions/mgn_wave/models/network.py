@@ -19,7 +19,7 @@ _VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 _SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 _SG_ID = re.compile(r"^sg-[0-9a-f]{8,17}$")
 
-MAX_REPLICATION_SGS = 32  # replicationServersSecurityGroupsIDs accepts 0..32 (FACTS §1.4)
+MAX_REPLICATION_SGS = 32  # replicationServersSecurityGroupsIDs accepts 0..32 (docs/aws-facts.md §1.4)
 
 # Protocol names as security groups spell them, mapped to the numbers NACLs use, so one
 # comparison serves both ("tcp" in an SG rule and "6" in a NACL entry are the same traffic).

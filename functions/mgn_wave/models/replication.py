@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-# Fixed by the private path itself (FACTS.md §1.4, §7.5): replication traffic stays on private
+# Fixed by the private path itself (docs/aws-facts.md §1.4): replication traffic stays on private
 # IPs, replication servers get no public IP, and only our security groups (which admit TCP 1500
 # from the sources) are attached — the MGN default SG would be added to them otherwise.
 PRIVATE_PATH_FIXED: dict[str, Any] = {

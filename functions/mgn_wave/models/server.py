@@ -1,4 +1,4 @@
-"""One server's journey through the wave, and its result (DESIGN.md §4)."""
+"""One server's journey through the wave, and its result (docs/contracts.md §3)."""
 
 from __future__ import annotations
 

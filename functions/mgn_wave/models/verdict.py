@@ -3,7 +3,7 @@
 `phase` says what MGN is doing; `outcome` says what the wave does about it (stop waiting with
 success, stop waiting with failure, keep waiting). `reason` names the server, the step and the
 error; `hint` says what to check on the private path. The error and step enums are MGN's own
-values (FACTS §1.9); tests hold them to the botocore model so a new AWS value cannot slip by.
+values (docs/aws-facts.md §1.9); tests hold them to the botocore model so a new AWS value cannot slip by.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ class DataReplicationErrorCode(StrEnum):
 
 
 class InitiationStep(StrEnum):
-    """`dataReplicationInitiation.steps[].name`, in the order MGN runs them (FACTS §1.9)."""
+    """`dataReplicationInitiation.steps[].name`, in the order MGN runs them (docs/aws-facts.md §1.9)."""
 
     WAIT = "WAIT"
     CREATE_SECURITY_GROUP = "CREATE_SECURITY_GROUP"

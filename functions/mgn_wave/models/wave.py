@@ -1,4 +1,4 @@
-"""The execution input of `MigrateWave` (DESIGN.md §4)."""
+"""The execution input of `MigrateWave` (docs/contracts.md §1)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
 """Preflight of the private path: pure checks over a `NetworkSnapshot`, no AWS calls.
 
-Each check answers one question the field report (seeds/000) had to answer by hand: are the
-endpoints there, can the sources and the replication servers reach them on 443, can the sources
-reach the replication servers on 1500, do the route tables, NACLs and endpoint policies let the
-traffic through. A check returns findings whose message names the resource and what is missing,
-and whose fix says what to add where.
+Each check answers one question the field report (README, "Where it started") had to answer by
+hand: are the endpoints there, can the sources and the replication servers reach them on 443, can
+the sources reach the replication servers on 1500, do the route tables, NACLs and endpoint policies
+let the traffic through. A check returns findings whose message names the resource and what is
+missing, and whose fix says what to add where.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ _PRIVATE_ROUTE_TARGETS = frozenset(
     }
 )
 
-# What the MGN agent and installer call through the mgn endpoint (FACTS §3.3): the
+# What the MGN agent and installer call through the mgn endpoint (docs/aws-facts.md §3.3): the
 # AWSApplicationMigrationAgentInstallationPolicy actions on `*`, and the API Gateway call the
 # UG asks to allow when the mgn endpoint has a policy.
 _MGN_ACTIONS_ON_ANY_RESOURCE = (
@@ -116,7 +116,7 @@ def partition(region: str) -> str:
 
 
 def mgn_s3_buckets(region: str) -> tuple[str, ...]:
-    """The buckets replication/conversion servers and installers read (FACTS §4.2)."""
+    """The buckets replication/conversion servers and installers read (docs/aws-facts.md §4.2)."""
     return (
         f"aws-mgn-internal-{region}",
         f"aws-mgn-internal-hashes-{region}",
@@ -356,7 +356,7 @@ def check_endpoint_sgs_admit_443(snapshot: NetworkSnapshot, target: PrivatePathT
     staging_subnet = snapshot.subnet(target.staging_subnet_id)
     findings = []
     sources = [(cidr, f"source range {cidr}") for cidr in target.source_cidrs]
-    # Who calls which endpoint (FACTS §4.1): agents call mgn and s3-interface from the sources;
+    # Who calls which endpoint (docs/aws-facts.md §4.1): agents call mgn and s3-interface from the sources;
     # replication servers call mgn and ec2 from the staging subnet.
     requirements: tuple[tuple[_EndpointSpec, list[tuple[IPv4Network, str]], bool], ...] = (
         (_MGN, sources, True),

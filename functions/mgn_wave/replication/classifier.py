@@ -2,7 +2,7 @@
 
 Pure: no AWS calls, no clock of its own (`now` is given). It never raises on a strange server
 (a newer MGN, a half-registered agent): unknown values mean "keep waiting and poll again", and
-the tables below say what each known value means. Rules (FACTS §1.5, §1.9, §7.6):
+the tables below say what each known value means. Rules (docs/aws-facts.md §1.5, §1.9):
 
 - SUCCEEDED: `dataReplicationState == CONTINUOUS` and the lifecycle is READY_FOR_TEST or later;
   also a server whose cutover was finalized (lifecycle CUTOVER: its replication was
@@ -69,7 +69,7 @@ LIFECYCLE_ROLE: dict[LifeCycleState, Phase | str | None] = {
     LifeCycleState.PENDING_INSTALLATION: Phase.NOT_REGISTERED,
 }
 
-# The error a failed initiation step implies (FACTS §1.9: step X ↔ error FAILED_TO_X).
+# The error a failed initiation step implies (docs/aws-facts.md §1.9: step X ↔ error FAILED_TO_X).
 STEP_ERRORS: dict[InitiationStep, DataReplicationErrorCode] = {
     # ⚠️ WAIT has no FAILED_TO_ twin. It is the step before MGN creates anything, waiting on the
     # agent's handshake, so its failure reads as the service not hearing from the agent.
@@ -243,7 +243,7 @@ PHASE_HINTS: dict[Phase, str] = {
 
 _FAILED_PHASES = frozenset({Phase.ARCHIVED, Phase.DISCONNECTED, Phase.STOPPED})
 
-# EventBridge (FACTS §2): the three documented detail types, and the undocumented ones MGN sends.
+# EventBridge (docs/aws-facts.md §2): the three documented detail types, and the undocumented ones MGN sends.
 LIFECYCLE_EVENT = "MGN Source Server Lifecycle State Change"
 STALLED_EVENT = "MGN Source Server Data Replication Stalled Change"
 LAUNCH_RESULT_EVENT = "MGN Source Server Launch Result"
@@ -310,7 +310,7 @@ def event_may_change_verdict(event: Mapping[str, Any]) -> bool:
     """Whether an EventBridge event may change a server's verdict, so it is worth one
     `DescribeSourceServers` call. Conservative: MGN events about replication, and the API calls
     that change it, say yes; launch results and other sources say no. Events are best effort
-    (FACTS §2): a no here never replaces the polling fallback."""
+    (docs/aws-facts.md §2): a no here never replaces the polling fallback."""
     if not isinstance(event, Mapping):
         return False
     detail_type = event.get("detail-type")
@@ -320,7 +320,7 @@ def event_may_change_verdict(event: Mapping[str, Any]) -> bool:
         detail = event.get("detail")
         return isinstance(detail, Mapping) and detail.get("eventName") in _REPLICATION_CALLS
     # Lifecycle READY_FOR_TEST and stalled/not stalled are the documented triggers; the
-    # undocumented replication detail types (no schema, FACTS §2) may mean anything.
+    # undocumented replication detail types (no schema, docs/aws-facts.md §2) may mean anything.
     return detail_type != LAUNCH_RESULT_EVENT
 
 

@@ -109,7 +109,7 @@ def test_install_parameters_document_patterns_are_the_python_allow_lists() -> No
 
 
 def test_install_parameters_long_lived_access_key_is_refused(install_values: dict[str, Any]) -> None:
-    # When: an IAM user's key (AKIA…) instead of STS credentials (DESIGN §6: none long-lived)
+    # When: an IAM user's key (AKIA…) instead of STS credentials (docs/contracts.md §5: none long-lived)
     refusal = _refusal({**install_values, "AccessKeyId": "AKIA" + "IOSFODNN7EXAMPLE"})
     # Then
     assert refusal.field == "AccessKeyId"

@@ -1,5 +1,5 @@
 """The replication verdict over every state, lifecycle, error and initiation step MGN can report
-(FACTS §1.9), and over random SourceServer dicts: it never raises and always says something."""
+(docs/aws-facts.md §1.9), and over random SourceServer dicts: it never raises and always says something."""
 
 from __future__ import annotations
 
@@ -101,7 +101,7 @@ def test_step_errors_cover_every_modelled_step_exactly() -> None:
 
 
 def test_step_errors_pair_each_step_with_its_failed_to_twin() -> None:
-    # FACTS §1.9: step X ↔ error FAILED_TO_X; WAIT has no twin and means the agent was not seen
+    # docs/aws-facts.md §1.9: step X ↔ error FAILED_TO_X; WAIT has no twin and means the agent was not seen
     for step, error in STEP_ERRORS.items():
         expected = "AGENT_NOT_SEEN" if step is InitiationStep.WAIT else f"FAILED_TO_{step.value}"
         assert error.value == expected
