@@ -123,3 +123,18 @@ def test_install_script_windows_passes_installer_arguments_as_an_array() -> None
 def test_install_scripts_print_the_result_line_through_one_function(code: str) -> None:
     # The marker appears once, as a constant: no other code path can print a result line
     assert code.count("MGN_WAVE_RESULT") == 1
+
+
+def test_install_scripts_report_only_the_finding_codes_python_knows() -> None:
+    # Given the codes each script can put on a server's result
+    linux = set(re.findall(r"^\s*add_finding ([A-Z0-9_]+) ", LINUX_CODE, re.MULTILINE))
+    windows = set(re.findall(r"Add-Finding '([A-Z0-9_]+)'", WINDOWS_CODE))
+    known = set(parameters.NODE_FINDING_CODES)
+    # Then the Linux script uses every code Python documents and no other; the Windows one a subset
+    # (it has no external tools to miss)
+    assert linux == known
+    assert windows <= known
+    assert known - windows == {parameters.SOURCE_TOOL_MISSING}
+    # And the README lists each for operators
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert all(f"`{code}`" in readme for code in known)

@@ -119,10 +119,6 @@ class DocumentParameter:
     default: str | None = None
     sensitive: bool = False
 
-    @property
-    def environment_variable(self) -> str:
-        return f"SSM_{self.name}"
-
 
 DOCUMENT_PARAMETERS: tuple[DocumentParameter, ...] = (
     DocumentParameter("Mode", "mode", MODE_PATTERN, "'probe' (checks only) or 'install'"),
@@ -216,7 +212,6 @@ DOCUMENT_PARAMETERS: tuple[DocumentParameter, ...] = (
 _BY_FIELD = {p.field: p for p in DOCUMENT_PARAMETERS}
 _BY_NAME = {p.name: p for p in DOCUMENT_PARAMETERS}
 _COMPILED = {p.name: re.compile(p.pattern) for p in DOCUMENT_PARAMETERS}
-_IPV4_RE = re.compile(IPV4_PATTERN)
 
 
 def allowed(name: str, value: str) -> bool:
@@ -470,8 +465,3 @@ def parse_result(stdout: str) -> NodeResult:
     if len(stdout) >= STANDARD_OUTPUT_LIMIT:
         return _no_result(f"no result line: the output reached SSM's {STANDARD_OUTPUT_LIMIT}-character cap")
     return _no_result("no result line: the script did not finish (or this is not its output)")
-
-
-def looks_like_ipv4(value: str) -> bool:
-    """The script's address check, in Python (for the emulated `getent` and tests)."""
-    return _IPV4_RE.fullmatch(value) is not None

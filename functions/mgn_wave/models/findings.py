@@ -23,7 +23,3 @@ class Finding(BaseModel):
     resource: str
     message: str
     fix: str
-
-
-def has_blocker(findings: list[Finding]) -> bool:
-    return any(f.severity is Severity.BLOCKER for f in findings)
