@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import ValidationError
 
-from mgn_wave import timeutil
+from mgn_wave import ids, timeutil
 from mgn_wave.adapters.errors import ACCESS_CODES, aws_call, error_code
 from mgn_wave.errors import (
     AwsAccessError,
@@ -65,18 +65,9 @@ STEP_OF_STATE = {
 FLAG_OF_INPUT_FIELD = {"wave": "--wave", "instanceIds": "--instance-id", "dryRun": "--dry-run", "force": "--force"}
 EXECUTION_NAME_MAX = 80
 # \Z, not $ (which also matches before a final newline); [0-9], not \d (any script's digits).
-STATE_MACHINE_ARN_PATTERN = re.compile(
-    r"^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:stateMachine:[A-Za-z0-9_.-]{1,80}\Z"
-)
-# An execution name has no whitespace, brackets, wildcards, control or special characters (AWS).
-EXECUTION_ARN_PATTERN = re.compile(
-    r"^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:execution:[A-Za-z0-9_.-]{1,80}:"
-    r"[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}\Z"
-)
-STACK_NAME_PATTERN = re.compile(
-    r"^([A-Za-z][-A-Za-z0-9]{0,127}"
-    r"|arn:aws[a-z-]*:cloudformation:[a-z0-9-]+:[0-9]{12}:stack/[A-Za-z][-A-Za-z0-9]{0,127}/[-A-Za-z0-9]+)\Z"
-)
+STATE_MACHINE_ARN_PATTERN = re.compile(rf"^{ids.STATE_MACHINE_ARN}\Z")
+EXECUTION_ARN_PATTERN = re.compile(rf"^{ids.EXECUTION_ARN}\Z")
+STACK_NAME_PATTERN = re.compile(rf"^([A-Za-z][-A-Za-z0-9]{{0,127}}|{ids.STACK_ARN})\Z")
 _FIRST_PAGE, _NEXT_PAGES = 1000, 100  # events per history page: everything at first, then the news
 
 

@@ -8,9 +8,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from mgn_wave.models.wave import INSTANCE_ID_PATTERN, WAVE_NAME_PATTERN
+from mgn_wave import ids
+from mgn_wave.models.wave import WAVE_NAME_PATTERN
 
-_RESOURCE_ARN = re.compile(r"^arn:aws[a-z-]*:(ec2|ssm):[a-z0-9-]+:\d{12}:(instance|managed-instance)/(?P<id>[^/]+)$")
+_RESOURCE_ARN = re.compile(ids.NODE_ARN)
 _EXECUTION_NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 
 
@@ -40,7 +41,7 @@ def join_from_event(event: dict[str, Any], wave_tag_key: str) -> TagJoin | None:
     if not isinstance(wave, str) or not re.fullmatch(WAVE_NAME_PATTERN, wave) or len(resources) != 1:
         return None
     match = _RESOURCE_ARN.fullmatch(str(resources[0]))
-    if match is None or not re.fullmatch(INSTANCE_ID_PATTERN, match.group("id")):
+    if match is None or not re.fullmatch(ids.NODE_ID, match.group("id")):
         return None
     instance_id = match.group("id")
     digest = hashlib.sha256(str(event.get("id", "")).encode()).hexdigest()[:16]

@@ -21,12 +21,11 @@ from mgn_wave.errors import (
     MgnWaveError,
     TransientAwsError,
 )
+from mgn_wave.ids import SOURCE_SERVER_ID, TEMPLATE_ID
 from mgn_wave.models.mgn import (
     MAX_IDS_PER_FILTER,
     MAX_RESULTS,
     REQUIRED_TEMPLATE_FIELDS,
-    SOURCE_SERVER_ID_PATTERN,
-    TEMPLATE_ID_PATTERN,
     ReplicationSettings,
     ServerReplicationChanges,
     TemplateSettings,
@@ -70,7 +69,7 @@ class MgnAdapter:
         maxResults=1000 until nextToken runs out."""
         if source_server_ids is None:
             return self._describe_source_servers(None)
-        ids = _checked_ids("source_server_ids", source_server_ids, SOURCE_SERVER_ID_PATTERN)
+        ids = _checked_ids("source_server_ids", source_server_ids, SOURCE_SERVER_ID)
         servers: list[SourceServerTypeDef] = []
         # No IDs, no call: an empty filter list may well read as "no filter", i.e. every server
         for start in range(0, len(ids), MAX_IDS_PER_FILTER):
@@ -104,7 +103,7 @@ class MgnAdapter:
 
     def update_replication_template(self, template_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
         """Changes a template. MGN applies it only to servers registered afterwards (docs/aws-facts.md §1.4)."""
-        _check_id("template_id", template_id, TEMPLATE_ID_PATTERN)
+        _check_id("template_id", template_id, TEMPLATE_ID)
         request = _checked(ReplicationSettings, "changes", changes)
         with self._translated("UpdateReplicationConfigurationTemplate"):
             updated = self._client.update_replication_configuration_template(
@@ -114,14 +113,14 @@ class MgnAdapter:
 
     def get_replication_configuration(self, source_server_id: str) -> dict[str, Any]:
         """One server's replication settings (its own copy, not the template)."""
-        _check_id("source_server_id", source_server_id, SOURCE_SERVER_ID_PATTERN)
+        _check_id("source_server_id", source_server_id, SOURCE_SERVER_ID)
         with self._translated("GetReplicationConfiguration"):
             configuration = self._client.get_replication_configuration(sourceServerID=source_server_id)
         return _without_metadata(configuration)
 
     def update_replication_configuration(self, source_server_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
         """Changes one server's replication settings; returns the resulting configuration."""
-        _check_id("source_server_id", source_server_id, SOURCE_SERVER_ID_PATTERN)
+        _check_id("source_server_id", source_server_id, SOURCE_SERVER_ID)
         request = _checked(ServerReplicationChanges, "changes", changes)
         with self._translated("UpdateReplicationConfiguration"):
             updated = self._client.update_replication_configuration(sourceServerID=source_server_id, **request)

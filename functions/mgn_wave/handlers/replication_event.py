@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from mgn_wave import config
+from mgn_wave import config, ids
 from mgn_wave.adapters.clients import dynamodb_client, mgn_client, sfn_client
 from mgn_wave.adapters.mgn import MgnAdapter
 from mgn_wave.adapters.tokens import CallbackAdapter, TaskTokenStore
@@ -15,7 +15,7 @@ from mgn_wave.steps.replication import on_mgn_event
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-_SOURCE_SERVER_ARN = re.compile(r"^arn:aws[a-z-]*:mgn:[a-z0-9-]+:\d{12}:source-server/(s-[0-9a-zA-Z]{17})$")
+_SOURCE_SERVER_ARN = re.compile(ids.SOURCE_SERVER_ARN)
 
 
 def source_servers_of(event: dict[str, Any]) -> list[str]:
@@ -25,7 +25,8 @@ def source_servers_of(event: dict[str, Any]) -> list[str]:
     resources = event.get("resources")
     if not isinstance(resources, list):
         return []
-    return [m.group(1) for r in resources if isinstance(r, str) and (m := _SOURCE_SERVER_ARN.fullmatch(r))]
+    matches = (_SOURCE_SERVER_ARN.fullmatch(r) for r in resources if isinstance(r, str))
+    return [m.group("source_server_id") for m in matches if m]
 
 
 @logger.inject_lambda_context(log_event=False)
