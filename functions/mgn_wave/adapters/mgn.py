@@ -6,20 +6,14 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
+from mgn_wave.adapters.errors import MGN_ERRORS, aws_call
 from mgn_wave.errors import (
-    AwsAccessError,
-    AwsResourceNotFoundError,
     InvalidInputError,
-    MgnConflictError,
     MgnNotInitializedError,
-    MgnRequestRejectedError,
-    MgnWaveError,
-    TransientAwsError,
 )
 from mgn_wave.ids import SOURCE_SERVER_ID, TEMPLATE_ID
 from mgn_wave.models.mgn import (
@@ -34,6 +28,7 @@ from mgn_wave.models.mgn import (
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
 
+    from botocore.exceptions import ClientError
     from mypy_boto3_mgn import MgnClient
     from mypy_boto3_mgn.type_defs import (
         DescribeReplicationConfigurationTemplatesRequestTypeDef,
@@ -42,7 +37,6 @@ if TYPE_CHECKING:
         SourceServerTypeDef,
     )
 
-_TRANSIENT_CODES = frozenset({"ThrottlingException", "InternalServerException"})
 # Roles to create before InitializeService (docs/aws-facts.md §1.8, UG "Initializing ... with the API")
 _MGN_ROLES = (
     "AWSApplicationMigrationReplicationServerRole",
@@ -141,42 +135,21 @@ class MgnAdapter:
 
     @contextmanager
     def _translated(self, operation: str) -> Iterator[None]:
-        try:
+        """One MGN call, its errors translated by MGN's code table; MGN not initialised in the
+        Region becomes the how-to for this Region."""
+        region = self._client.meta.region_name
+
+        def not_initialized(exc: ClientError) -> Exception:
+            message = str(exc.response.get("Error", {}).get("Message", ""))
+            return MgnNotInitializedError(_not_initialized_message(operation, region, message))
+
+        with aws_call(
+            f"mgn:{operation}",
+            {"UninitializedAccountException": not_initialized},
+            codes=MGN_ERRORS,
+            denied_fix=f"the role needs mgn:{operation}",
+        ):
             yield
-        except ClientError as exc:
-            error = _translate(operation, self._client.meta.region_name, exc)
-            if error is None:
-                raise
-            raise error from exc
-
-
-def _translate(operation: str, region: str, exc: ClientError) -> MgnWaveError | None:
-    # botocore merges the error shape's modelled members (reason, fieldList, resourceId, ...)
-    # into `response` next to "Error"; the stubs only type the generic part.
-    response = cast("Mapping[str, Any]", exc.response)
-    code = str(response.get("Error", {}).get("Code", ""))
-    message = str(response.get("Error", {}).get("Message", ""))
-    status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
-    error: MgnWaveError | None = None
-    match code:
-        case "UninitializedAccountException":
-            error = MgnNotInitializedError(_not_initialized_message(operation, region, message))
-        case _ if code in _TRANSIENT_CODES or status >= 500:
-            retry_after = response.get("retryAfterSeconds")
-            hint = f" (service asks to retry after {retry_after} s)" if retry_after is not None else ""
-            error = TransientAwsError(f"MGN {operation} failed with {code or status}{hint}: {message}")
-        case "AccessDeniedException":
-            error = AwsAccessError(f"MGN {operation} was denied; the role needs mgn:{operation}: {message}")
-        case "ResourceNotFoundException":
-            resource = f"{response.get('resourceType', 'resource')} {response.get('resourceId', '')}".strip()
-            error = AwsResourceNotFoundError(f"MGN {operation}: {resource} does not exist: {message}")
-        case "ValidationException":
-            fields = [(str(f.get("name", "")), str(f.get("message", ""))) for f in response.get("fieldList") or []]
-            error = MgnRequestRejectedError(operation, message, str(response.get("reason", "unknown")), fields)
-        case "ConflictException":
-            error = MgnConflictError(f"MGN {operation} conflicts with the resource's current state: {message}")
-    # Any other code has no contract with the state machine: the original ClientError propagates
-    return error
 
 
 def _not_initialized_message(operation: str, region: str, message: str) -> str:
