@@ -30,6 +30,7 @@ from mgn_wave.errors import (
 )
 from mgn_wave.models.findings import Finding
 from mgn_wave.models.server import ServerResult, WaveSummary
+from mgn_wave.models.source_server import SourceServerRecord
 from mgn_wave.models.wave import validate_wave_input
 from mgn_wave.replication.classifier import classify
 
@@ -501,15 +502,15 @@ class WaveProgress:
     def apply_mgn(self, server: Mapping[str, Any], verdict: ReplicationVerdict) -> None:
         """What MGN says of one of the wave's source servers: its phase and sync %. The verdict
         column stays the state machine's; MGN's view only shows how far replication is."""
-        instance_id = server.get("userProvidedID")
+        record = SourceServerRecord(server)
+        instance_id = record.user_provided_id
         row = self.rows.get(instance_id) if instance_id else None
         row = row or next((r for r in self.rows.values() if r.source_server_id == verdict.source_server_id), None)
         if row is None and instance_id:
             row = self._step(instance_id, "in MGN")
         if row is None:
             return  # a server without the managed-node ID the installer sets: not ours to show
-        hints = (server.get("sourceProperties") or {}).get("identificationHints") or {}
-        row.name = row.name or hints.get("hostname")
+        row.name = row.name or record.hostname
         row.source_server_id = row.source_server_id or verdict.source_server_id
         self._verdict(row, verdict.model_dump(mode="json", by_alias=True), decides=False)
 
@@ -599,8 +600,9 @@ class MgnLiveProgress:
             self.note = f"no live sync % from MGN: {exc}"
             return
         for server in servers:
-            in_wave = (server.get("tags") or {}).get(self._wave_tag_key) == self._wave
-            if server.get("isArchived") or not (in_wave or server.get("sourceServerID") in known):
+            record = SourceServerRecord(server)
+            in_wave = record.tags.get(self._wave_tag_key) == self._wave
+            if record.archived or not (in_wave or record.source_server_id in known):
                 continue
             progress.apply_mgn(server, classify(server, now=timeutil.utcnow()))
 
