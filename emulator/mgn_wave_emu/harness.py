@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -14,8 +15,10 @@ from unittest import mock
 import boto3
 from moto import mock_aws
 from moto.events.models import EventPattern
+from moto.moto_api._internal import mock_random
 from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 
 from mgn_wave import timeutil
 from mgn_wave_emu.clock import ClockDriver, VirtualClock
@@ -73,9 +76,15 @@ class EmulatedAws:
     """Context manager: `with EmulatedAws() as aws: aws.deploy(parameters); aws.run({...})`."""
 
     def __init__(
-        self, *, region: str = "us-east-1", clock: VirtualClock | None = None, mgn_initialized: bool = True
+        self,
+        *,
+        region: str = "us-east-1",
+        clock: VirtualClock | None = None,
+        mgn_initialized: bool = True,
+        seed: int = 0,
     ) -> None:
         self.region = region
+        self.seed = seed
         self.account_id = ACCOUNT_ID
         self.clock = clock or VirtualClock()
         self.mgn = MgnEmulator(self.clock, ACCOUNT_ID, region, initialized=mgn_initialized)
@@ -89,9 +98,15 @@ class EmulatedAws:
         self.state_entries: Counter[str] = Counter()  # state name -> times entered, all executions
         # When the emulated services change state on their own; the clock driver jumps to these.
         self.horizons: list[Callable[[], datetime | None]] = []
+        # Set whenever an execution ends: `wait` blocks on it instead of polling DescribeExecution,
+        # whose serialization cost the emulation about 40 % of its CPU at 20 polls a second.
+        self._execution_ended = threading.Event()
 
     def __enter__(self) -> Self:
         self._mock.start()
+        # moto draws resource IDs (vpc-…, vpce-…, sg-…) from one generator: seeded, a scenario
+        # gets the same IDs every run, so the demo's output and a failing test's IDs repeat.
+        mock_random.seed(self.seed)
         clock = self.clock
 
         entries = self.state_entries
@@ -100,6 +115,13 @@ class EmulatedAws:
         def counting_eval_body(state: CommonStateField, env: Any) -> None:
             entries[state.name] += 1
             original_eval_body(state, env)
+
+        original_terminated = BaseExecutionWorkerCommunication.terminated
+        execution_ended = self._execution_ended
+
+        def terminated_and_told(communication: BaseExecutionWorkerCommunication) -> None:
+            original_terminated(communication)
+            execution_ended.set()
 
         def wait_in_virtual_time(_self: WaitFunction, env: Any, wait_seconds: int) -> None:
             if wait_seconds > 0 and env.is_running():
@@ -114,6 +136,7 @@ class EmulatedAws:
             # Count every state entered, in parent and child executions alike: a Distributed Map's
             # children are not listed by the local engine, but their transitions cost the same.
             mock.patch.object(CommonStateField, "_eval_body", counting_eval_body),
+            mock.patch.object(BaseExecutionWorkerCommunication, "terminated", terminated_and_told),
             # The emulated Lambda runtime's wall clock is the virtual one (deadlines, TTLs, timings).
             mock.patch.object(timeutil, "utcnow", clock.now),
             # No X-Ray daemon here: the emulated functions run with tracing off.
@@ -335,12 +358,15 @@ class EmulatedAws:
         sfn = self.client("stepfunctions")
         deadline = time.monotonic() + timeout_seconds
         while True:
+            self._execution_ended.clear()
             described = sfn.describe_execution(executionArn=execution_arn)
             if described["status"] in TERMINAL:
                 break
-            if time.monotonic() > deadline:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 raise TimeoutError(f"{execution_arn} still {described['status']} after {timeout_seconds}s")
-            time.sleep(0.05)  # the test's thread is not an actor: its polling never holds the clock
+            # Woken by the end of any execution (a wave's children end too: it looks again).
+            self._execution_ended.wait(min(remaining, 1.0))
         events: list[dict[str, Any]] = []
         for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
             events.extend(page["events"])

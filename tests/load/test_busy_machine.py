@@ -6,6 +6,7 @@ fast the machine runs them cannot change what happens, only how long it takes in
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -120,3 +121,28 @@ def test_a_100_server_wave_gives_the_same_answer_beside_cpu_bound_processes(
     busy_machine()
     loaded = _run(scenario, timeout_seconds=max(300, 10 * idle_wall))
     assert _differences(idle, loaded) == {}
+
+
+def _demo(folder: Path) -> str:
+    completed = subprocess.run(
+        [str(Path(sys.executable).with_name("mgn-wave")), "demo"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+        env={"COLUMNS": "100", "PATH": "/usr/bin:/bin", "HOME": str(folder)},
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    # Everything but how long it took in real time (and the panel width that follows from it).
+    text = re.sub(r"in [0-9.]+s( wall time)?", "in …s", completed.stdout)
+    return re.sub(r" +│", " │", re.sub(r"─+", "─", text))
+
+
+def test_make_demo_prints_the_same_under_load(busy_machine: Callable[[], None], tmp_path: Path) -> None:
+    (tmp_path / "idle").mkdir()
+    (tmp_path / "loaded").mkdir()
+    idle = _demo(tmp_path / "idle")
+    assert "MigrateWave SUCCEEDED" in idle
+    busy_machine()
+    assert _demo(tmp_path / "loaded") == idle
