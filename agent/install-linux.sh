@@ -42,6 +42,7 @@ readonly IPV4_PATTERN='^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]
 readonly MODE_PATTERN='^(probe|install)$'
 readonly REGION_PATTERN='^[a-z]{2,4}(-[a-z]+){1,2}-[0-9]{1,2}$'
 readonly S3_ENDPOINT_PATTERN='^vpce-[0-9a-f]{8,17}-[a-z0-9]{8}\.s3\.[a-z]{2,4}(-[a-z]+){1,2}-[0-9]{1,2}\.vpce\.amazonaws\.com(\.cn)?$'
+readonly S3_ENDPOINT_FORM_PATTERN='^(installer-bucket|bucket|regional)$'
 readonly MGN_ENDPOINT_PATTERN='^(vpce-[0-9a-f]{8,17}-[a-z0-9]{8}\.mgn\.[a-z]{2,4}(-[a-z]+){1,2}-[0-9]{1,2}\.vpce\.amazonaws\.com(\.cn)?)?$'
 readonly HOSTS_ENTRIES_PATTERN='^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3} ([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.){1,6}amazonaws\.com(\.cn)?(,(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3} ([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.){1,6}amazonaws\.com(\.cn)?){0,7})?$'
 readonly NODE_ID_PATTERN='^(i-([0-9a-f]{8}|[0-9a-f]{17})|mi-[0-9a-f]{17})$'
@@ -58,6 +59,7 @@ readonly SESSION_TOKEN_PATTERN='^([A-Za-z0-9/+=]{16,})?$'
 mode=""
 region=""
 s3_endpoint=""
+s3_endpoint_form=""
 mgn_endpoint=""
 user_provided_id=""
 min_free_disk_mib=0
@@ -186,6 +188,7 @@ read_parameters() {
   mode=${SSM_Mode}
   region=${SSM_Region-}
   s3_endpoint=${SSM_S3Endpoint-}
+  s3_endpoint_form=${SSM_S3EndpointForm-installer-bucket}
   mgn_endpoint=${SSM_MgnEndpoint-}
   hosts_entries=${SSM_HostsEntries-}
   user_provided_id=${SSM_UserProvidedId-}
@@ -202,6 +205,7 @@ read_parameters() {
   allow_listed Mode "$mode" "$MODE_PATTERN" || ok=0
   allow_listed Region "$region" "$REGION_PATTERN" || ok=0
   allow_listed S3Endpoint "$s3_endpoint" "$S3_ENDPOINT_PATTERN" || ok=0
+  allow_listed S3EndpointForm "$s3_endpoint_form" "$S3_ENDPOINT_FORM_PATTERN" || ok=0
   allow_listed MgnEndpoint "$mgn_endpoint" "$MGN_ENDPOINT_PATTERN" || ok=0
   allow_listed HostsEntries "$hosts_entries" "$HOSTS_ENTRIES_PATTERN" || ok=0
   allow_listed UserProvidedId "$user_provided_id" "$USER_PROVIDED_ID_PATTERN" || ok=0
@@ -236,7 +240,37 @@ read_parameters() {
   IFS=' ' read -r -a wave_tag_list <<< "$wave_tags"
   IFS=',' read -r -a probe_host_list <<< "$probe_hosts"
   IFS=',' read -r -a expected_cidr_list <<< "$expected_cidrs"
-  return 0
+  consistent_parameters
+}
+
+# The rules that span parameters, as the Lambda checks them (InstallParameters._consistent): the
+# document run by hand from the console reaches only this script, and SSM's allowedPattern sees one
+# value at a time. ExpectedCidrs are RFC 1918 networks written canonically; every pin lies inside
+# them (so never loopback or link-local); each name is pinned once.
+consistent_parameters() {
+  local ok=1 cidr entry name seen=" "
+  for cidr in "${expected_cidr_list[@]}"; do
+    if ! canonical_cidr "$cidr"; then
+      add_finding PARAMETER_REJECTED "ExpectedCidrs: ${cidr} is not a network address (host bits set)"
+      ok=0
+    elif ! private_cidr "$cidr"; then
+      add_finding PARAMETER_REJECTED "ExpectedCidrs: ${cidr} is not inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16"
+      ok=0
+    fi
+  done
+  for entry in ${hosts_entry_list[@]+"${hosts_entry_list[@]}"}; do
+    name=${entry#* }
+    if ! inside_expected_cidrs "${entry%% *}"; then
+      add_finding PARAMETER_REJECTED "HostsEntries: ${name} must point inside ExpectedCidrs, not at ${entry%% *}"
+      ok=0
+    fi
+    if [[ $seen == *" ${name} "* ]]; then
+      add_finding PARAMETER_REJECTED "HostsEntries: must name each host once (${name} is pinned twice)"
+      ok=0
+    fi
+    seen+="${name} "
+  done
+  (( ok ))
 }
 
 # --- the probe -----------------------------------------------------------------------------------
@@ -247,6 +281,16 @@ installer_host() {
 
 hashes_host() {
   printf 'aws-application-migration-service-hashes-%s.bucket.%s' "$region" "$s3_endpoint"
+}
+
+# The installer's --s3-endpoint, in the form S3EndpointForm names (installer_s3_endpoint in
+# functions/mgn_wave/install/parameters.py). The probe resolves this very name.
+installer_s3_endpoint() {
+  case $s3_endpoint_form in
+    bucket) printf 'bucket.%s' "$s3_endpoint" ;;
+    regional) printf '%s' "$s3_endpoint" ;;
+    *) installer_host ;;
+  esac
 }
 
 mgn_host() {
@@ -280,6 +324,31 @@ ipv4_number() {
   local a b c d
   IFS=. read -r a b c d <<< "$1"
   printf '%s' $(( (a << 24) | (b << 16) | (c << 8) | d ))
+}
+
+cidr_mask() {
+  local bits=$1
+  printf '%s' $(( bits == 0 ? 0 : (0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF ))
+}
+
+canonical_cidr() {
+  local network
+  network=$(ipv4_number "${1%/*}")
+  (( (network & $(cidr_mask "${1#*/}")) == network ))
+}
+
+# Inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 (functions/mgn_wave/install/parameters.py
+# PRIVATE_NETWORKS).
+private_cidr() {
+  local network bits range
+  network=$(ipv4_number "${1%/*}")
+  bits=${1#*/}
+  for range in 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16; do
+    if (( bits >= ${range#*/} )) && (( (network & $(cidr_mask "${range#*/}")) == $(ipv4_number "${range%/*}") )); then
+      return 0
+    fi
+  done
+  return 1
 }
 
 inside_expected_cidrs() {
@@ -342,7 +411,7 @@ probe_disk() {
 probe_network() {
   local host address addresses outside blocked
   local -a hosts=(${probe_host_list[@]+"${probe_host_list[@]}"})
-  hosts+=("$(installer_host)" "$(hashes_host)" "$(mgn_host)")
+  hosts+=("$(installer_host)" "$(hashes_host)" "$(installer_s3_endpoint)" "$(mgn_host)")
   local -A probed=()
   for host in "${hosts[@]}"; do
     if [[ -n ${probed[$host]:-} ]]; then
@@ -387,10 +456,62 @@ run_probe() {
 
 # --- hosts entries -------------------------------------------------------------------------------
 
-# One marked block, replaced in place: running twice writes it once. The first change keeps
-# a backup of the file as it was.
+# The file's text without our block(s), and with every other line that names a pinned host
+# disarmed: the name is taken off that line, which is kept above as a comment, so that the pin
+# is the only answer whichever line a resolver would read first. Exit 3 (the line number on
+# stderr): a BEGIN marker without its END or the reverse (a hand edit, an interrupted write),
+# where no one can tell which lines are ours.
+hosts_without_block() {
+  awk -v begin="$HOSTS_BEGIN" -v end="$HOSTS_END" -v names="$1" '
+    BEGIN { count = split(names, list, " "); for (i = 1; i <= count; i++) pinned[list[i]] = 1 }
+    $0 == begin { if (inside) { bad = NR; exit 3 } inside = 1; opened = NR; next }
+    $0 == end { if (!inside) { bad = NR; exit 3 } inside = 0; next }
+    inside { next }
+    /^[ \t]*#/ { print; next }
+    {
+      code = $0
+      sub(/#.*/, "", code)
+      fields = split(code, field, " ")
+      kept = field[1]
+      hit = 0
+      for (i = 2; i <= fields; i++) {
+        if (field[i] in pinned) { hit = 1 } else { kept = kept " " field[i] }
+      }
+      if (!hit) { print; next }
+      print "# mgn-wave disarmed: " $0
+      if (kept != field[1]) { print kept }
+    }
+    END {
+      if (!bad && inside) { bad = opened }
+      if (bad) { print bad > "/dev/stderr"; exit 3 }
+    }'
+}
+
+# Each pinned name must now resolve to its pin and nothing else: the probe judged the pins, and
+# this checks that they are what the resolver answers. Otherwise the file is put back as it was.
+verify_pins() {
+  local hosts_file=$1 backup=$2 entry name answer wrong=0
+  for entry in "${hosts_entry_list[@]}"; do
+    name=${entry#* }
+    answer=$(getent ahostsv4 "$name" 2>/dev/null | awk '{print $1}' | sort -u | tr '\n' ' ') || answer=""
+    if [[ $answer != "${entry%% *} " ]]; then
+      add_finding SOURCE_DNS_NOT_PRIVATE "${name} resolves to ${answer:-nothing }despite the pin ${entry%% *} in ${hosts_file}"
+      wrong=1
+    fi
+  done
+  if (( wrong )); then
+    if [[ -n $backup ]]; then
+      cat -- "$backup" > "$hosts_file"
+      finish PROBE_FAILED "the hosts entries do not decide what the pinned names resolve to (check the hosts line of /etc/nsswitch.conf); ${hosts_file} was put back as it was"
+    fi
+    finish PROBE_FAILED "the hosts entries do not decide what the pinned names resolve to (check the hosts line of /etc/nsswitch.conf)"
+  fi
+}
+
+# One marked block, replaced in place: running twice writes it once. Every change first keeps a
+# dated backup of the file as it was.
 apply_hosts_entries() {
-  local hosts_file=${MGN_WAVE_HOSTS_FILE:-/etc/hosts} current kept block entry
+  local hosts_file=${MGN_WAVE_HOSTS_FILE:-/etc/hosts} current kept block entry names="" backup="" line
   if (( ${#hosts_entry_list[@]} == 0 )); then
     return 0
   fi
@@ -401,10 +522,15 @@ apply_hosts_entries() {
   if [[ -f $hosts_file ]]; then
     current=$(cat -- "$hosts_file")
   fi
-  kept=$(printf '%s\n' "$current" | awk -v begin="$HOSTS_BEGIN" -v end="$HOSTS_END" \
-    '$0 == begin {skip = 1; next} $0 == end {skip = 0; next} !skip')
+  for entry in "${hosts_entry_list[@]}"; do
+    names+="${entry#* } "
+  done
+  if ! kept=$(printf '%s\n' "$current" | hosts_without_block "$names" 2>"${workdir}/hosts.err"); then
+    line=$(head -c 16 -- "${workdir}/hosts.err" | tr -cd '0-9')
+    finish INSTALL_FAILED "${hosts_file} line ${line:-?} has a '${HOSTS_BEGIN}' or '${HOSTS_END}' marker without its pair; nothing was changed: fix or remove the marker by hand"
+  fi
   block=$HOSTS_BEGIN
-  for entry in ${hosts_entry_list[@]+"${hosts_entry_list[@]}"}; do
+  for entry in "${hosts_entry_list[@]}"; do
     block+=$'\n'"${entry}"
   done
   block+=$'\n'"${HOSTS_END}"
@@ -413,22 +539,34 @@ apply_hosts_entries() {
   fi
   if [[ $block == "$current" ]]; then
     log "hosts: the mgn-wave block in ${hosts_file} is already current"
+    verify_pins "$hosts_file" ""
     return 0
   fi
-  if [[ -f $hosts_file && ! -e ${hosts_file}.mgn-wave.bak ]]; then
-    cp -p -- "$hosts_file" "${hosts_file}.mgn-wave.bak"
+  if [[ -f $hosts_file ]]; then
+    backup="${hosts_file}.mgn-wave.$(date -u +%Y%m%dT%H%M%SZ).bak"
+    if [[ -e $backup ]]; then
+      backup="${backup%.bak}-$$.bak"
+    fi
+    if ! cp -p -- "$hosts_file" "$backup"; then
+      finish INSTALL_FAILED "could not back up ${hosts_file}; nothing was changed"
+    fi
   fi
   # Rewritten in place (not replaced) so that the file keeps its owner, mode and labels.
   printf '%s\n' "$block" > "$hosts_file"
-  log "hosts: wrote ${#hosts_entry_list[@]} entr(y/ies) to ${hosts_file} (backup ${hosts_file}.mgn-wave.bak)"
+  log "hosts: wrote ${#hosts_entry_list[@]} entr(y/ies) to ${hosts_file}${backup:+ (backup ${backup})}"
+  verify_pins "$hosts_file" "$backup"
 }
 
 # --- download, verify, install -------------------------------------------------------------------
 
 # TLS verification stays on: no --insecure, HTTPS only (also after redirects), TLS 1.2 or later.
+# `-q` must be the first argument: it makes curl skip ~/.curlrc, where an `insecure` (or a proxy,
+# or a `cacert`) would otherwise silently change what the next arguments promise. The SHA-512
+# comes from another bucket through the same endpoint: it guards against a corrupt or swapped
+# object, and both downloads rest on the certificate check that no configuration file can turn off.
 fetch() {
   local url=$1 destination=$2
-  curl --fail --silent --show-error --proto '=https' --proto-redir '=https' --tlsv1.2 \
+  curl -q --fail --silent --show-error --proto '=https' --proto-redir '=https' --tlsv1.2 \
     --connect-timeout 10 --max-time 600 --retry 3 --retry-delay 2 \
     --output "$destination" "$url" 2>>"${workdir}/curl.log"
 }
@@ -472,7 +610,7 @@ run_installer() {
     --aws-secret-access-key "$secret_access_key"
     --aws-session-token "$session_token"
     --no-prompt
-    --s3-endpoint "$s3_endpoint"
+    --s3-endpoint "$(installer_s3_endpoint)"
     --user-provided-id "$user_provided_id"
   )
   if [[ -n $mgn_endpoint ]]; then
@@ -482,7 +620,7 @@ run_installer() {
     arguments+=(--tags "${wave_tag_list[@]}")
   fi
   chmod 0700 -- "$installer"
-  log "install: running ${INSTALLER_NAME} (region ${region}, s3 endpoint ${s3_endpoint}${mgn_endpoint:+, endpoint ${mgn_endpoint}})"
+  log "install: running ${INSTALLER_NAME} (region ${region}, s3 endpoint $(installer_s3_endpoint)${mgn_endpoint:+, endpoint ${mgn_endpoint}})"
   # The flags are the only way the installer documents for credentials (docs/aws-facts.md section 3.2);
   # they are visible in this node's process list while it runs.
   rc=0
@@ -519,8 +657,8 @@ main() {
   if [[ $mode == "probe" ]]; then
     finish PROBE_OK "DNS, TCP 443, disk and root are ready for the install"
   fi
-  apply_hosts_entries
   workdir=$(mktemp -d "${TMPDIR:-/tmp}/mgn-wave.XXXXXXXX")
+  apply_hosts_entries
   installer="${workdir}/${INSTALLER_NAME}"
   download_and_verify "$installer"
   run_installer "$installer"

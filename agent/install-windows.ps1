@@ -13,8 +13,14 @@ Set-StrictMode -Version 3.0
 Set-PSDebug -Off  # never trace: the credentials pass through variables below
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-# HTTPS with TLS 1.2 or later, certificates verified (nothing here turns verification off).
-[Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12
+# HTTPS with TLS 1.2 or later, certificates verified (nothing here turns verification off). The
+# protocols are SET, not added to: whatever the machine enabled before (SSL 3, TLS 1.0, 1.1) is off
+# for this process, so TLS 1.2 is the minimum. TLS 1.3 stays allowed where .NET knows it.
+$tlsProtocols = [Net.SecurityProtocolType]::Tls12
+if ([Enum]::GetNames([Net.SecurityProtocolType]) -contains 'Tls13') {
+    $tlsProtocols = $tlsProtocols -bor [Net.SecurityProtocolType]'Tls13'
+}
+[Net.ServicePointManager]::SecurityProtocol = $tlsProtocols
 
 $ResultMarker = 'MGN_WAVE_RESULT'
 $InstallerName = 'AwsReplicationWindowsInstaller.exe'
@@ -35,6 +41,7 @@ $Patterns = [ordered]@{
     Mode            = '^(probe|install)$'
     Region          = '^[a-z]{2,4}(-[a-z]+){1,2}-[0-9]{1,2}$'
     S3Endpoint      = '^vpce-[0-9a-f]{8,17}-[a-z0-9]{8}\.s3\.[a-z]{2,4}(-[a-z]+){1,2}-[0-9]{1,2}\.vpce\.amazonaws\.com(\.cn)?$'
+    S3EndpointForm  = '^(installer-bucket|bucket|regional)$'
     MgnEndpoint     = '^(vpce-[0-9a-f]{8,17}-[a-z0-9]{8}\.mgn\.[a-z]{2,4}(-[a-z]+){1,2}-[0-9]{1,2}\.vpce\.amazonaws\.com(\.cn)?)?$'
     HostsEntries    = '^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3} ([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.){1,6}amazonaws\.com(\.cn)?(,(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3} ([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.){1,6}amazonaws\.com(\.cn)?){0,7})?$'
     UserProvidedId  = '^((i-([0-9a-f]{8}|[0-9a-f]{17})|mi-[0-9a-f]{17}))?$'
@@ -82,7 +89,10 @@ function Complete-Run([string]$Status, [string]$Reason, [string]$ServerId = '') 
 
 function Read-Parameter([string]$Name) {
     $value = [Environment]::GetEnvironmentVariable("SSM_$Name")
-    if ($null -eq $value) { return '' }
+    if ($null -eq $value) {
+        if ($Name -eq 'S3EndpointForm') { return 'installer-bucket' }  # the document's default
+        return ''
+    }
     return $value
 }
 
@@ -110,6 +120,77 @@ function Test-InsideCidrs([string]$Address, [string[]]$Cidrs) {
         if (($number -band $mask) -eq ((ConvertTo-Number $network) -band $mask)) { return $true }
     }
     return $false
+}
+
+function Get-CidrMask([int]$Bits) {
+    $all = [uint64]4294967295
+    if ($Bits -eq 0) { return [uint64]0 }
+    return ($all -shl (32 - $Bits)) -band $all
+}
+
+# A network address: no host bits set.
+function Test-CanonicalCidr([string]$Cidr) {
+    $network, $bits = $Cidr.Split('/')
+    $number = ConvertTo-Number $network
+    return $number -eq ($number -band (Get-CidrMask ([int]$bits)))
+}
+
+# Inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 (PRIVATE_NETWORKS in parameters.py).
+function Test-PrivateCidr([string]$Cidr) {
+    $network, $bits = $Cidr.Split('/')
+    foreach ($range in @('10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16')) {
+        $rangeBits = [int]($range.Split('/')[1])
+        if ([int]$bits -ge $rangeBits -and (Test-InsideCidrs $network @($range))) { return $true }
+    }
+    return $false
+}
+
+# The hosts file's text and encoding: a byte order mark names it; without one it is the system's
+# ANSI code page, as Notepad and the Windows tools write it. Rewriting keeps both.
+function Read-HostsFile([string]$Path) {
+    if (-not (Test-Path -LiteralPath $Path)) { return @{ Text = ''; Encoding = [Text.Encoding]::Default } }
+    $bytes = [IO.File]::ReadAllBytes($Path)
+    $encoding = [Text.Encoding]::Default
+    $skip = 0
+    if ($bytes.Length -ge 3 -and $bytes[0] -eq 0xEF -and $bytes[1] -eq 0xBB -and $bytes[2] -eq 0xBF) {
+        $encoding = New-Object Text.UTF8Encoding($true); $skip = 3
+    } elseif ($bytes.Length -ge 2 -and $bytes[0] -eq 0xFF -and $bytes[1] -eq 0xFE) {
+        $encoding = New-Object Text.UnicodeEncoding($false, $true); $skip = 2
+    } elseif ($bytes.Length -ge 2 -and $bytes[0] -eq 0xFE -and $bytes[1] -eq 0xFF) {
+        $encoding = New-Object Text.UnicodeEncoding($true, $true); $skip = 2
+    }
+    return @{ Text = $encoding.GetString($bytes, $skip, $bytes.Length - $skip); Encoding = $encoding }
+}
+
+# The lines without our block(s), every other line that names a pinned host disarmed: the name is
+# taken off the line, which is kept above as a comment, so the pin is the only answer. $null (and
+# the line number in $Script:MarkerLine): a BEGIN without its END or the reverse, where no one can
+# tell which lines are ours.
+function Get-HostsWithoutBlock([string[]]$Lines, [hashtable]$Pins) {
+    $kept = New-Object System.Collections.Generic.List[string]
+    $inside = $false
+    $opened = 0
+    for ($index = 0; $index -lt $Lines.Count; $index++) {
+        $line = $Lines[$index]
+        if ($line -ceq $HostsBegin) {
+            if ($inside) { $Script:MarkerLine = $index + 1; return $null }
+            $inside = $true; $opened = $index + 1; continue
+        }
+        if ($line -ceq $HostsEnd) {
+            if (-not $inside) { $Script:MarkerLine = $index + 1; return $null }
+            $inside = $false; continue
+        }
+        if ($inside) { continue }
+        $code = ($line -split '#', 2)[0].Trim()
+        if ($line.TrimStart().StartsWith('#') -or -not $code) { $kept.Add($line); continue }
+        $fields = @($code -split '\s+')
+        $others = @($fields | Select-Object -Skip 1 | Where-Object { -not $Pins.ContainsKey($_) })
+        if ($others.Count -eq $fields.Count - 1) { $kept.Add($line); continue }
+        $kept.Add("# mgn-wave disarmed: $line")
+        if ($others.Count -gt 0) { $kept.Add((@($fields[0]) + $others) -join ' ') }
+    }
+    if ($inside) { $Script:MarkerLine = $opened; return $null }
+    return , $kept.ToArray()
 }
 
 function Resolve-Ipv4([string]$Name, [hashtable]$Pins) {
@@ -175,6 +256,29 @@ try {
             Complete-Run 'PARAMETERS_REJECTED' "a parameter failed this node's allow-list; nothing was run"
         }
     }
+    # The rules that span parameters, as the Lambda checks them: the document run by hand from the
+    # console reaches only this script, and SSM's allowedPattern sees one value at a time.
+    $cidrList = @($values.ExpectedCidrs.Split(',') | Where-Object { $_ })
+    foreach ($cidr in $cidrList) {
+        if (-not (Test-CanonicalCidr $cidr)) {
+            Add-Finding 'PARAMETER_REJECTED' "ExpectedCidrs: $cidr is not a network address (host bits set)"
+        } elseif (-not (Test-PrivateCidr $cidr)) {
+            Add-Finding 'PARAMETER_REJECTED' "ExpectedCidrs: $cidr is not inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16"
+        }
+    }
+    $seenNames = @{}
+    foreach ($entry in @($values.HostsEntries.Split(',') | Where-Object { $_ })) {
+        $pinAddress, $pinName = $entry.Split(' ')
+        if (-not (Test-InsideCidrs $pinAddress $cidrList)) {
+            Add-Finding 'PARAMETER_REJECTED' "HostsEntries: $pinName must point inside ExpectedCidrs, not at $pinAddress"
+        }
+        if ($seenNames.ContainsKey($pinName)) {
+            Add-Finding 'PARAMETER_REJECTED' "HostsEntries: must name each host once ($pinName is pinned twice)"
+        }
+        $seenNames[$pinName] = $true
+    }
+    if ($Findings.Count -gt 0) { Complete-Run 'PARAMETERS_REJECTED' "a parameter failed this node's allow-list; nothing was run" }
+
     $region = $values.Region
     $s3Endpoint = $values.S3Endpoint
     $mgnEndpoint = $values.MgnEndpoint
@@ -190,6 +294,12 @@ try {
     $tags = @($values.WaveTags.Split(' ') | Where-Object { $_ })
     $installerHost = "aws-application-migration-service-$region.bucket.$s3Endpoint"
     $hashesHost = "aws-application-migration-service-hashes-$region.bucket.$s3Endpoint"
+    # The installer's --s3-endpoint in the form S3EndpointForm names; the probe resolves this very name.
+    $installerS3Endpoint = switch ($values.S3EndpointForm) {
+        'bucket' { "bucket.$s3Endpoint" }
+        'regional' { $s3Endpoint }
+        default { $installerHost }
+    }
     $mgnHost = if ($mgnEndpoint) { $mgnEndpoint } else { "mgn.$region.amazonaws.com" }
 
     # --- the probe ---
@@ -198,11 +308,11 @@ try {
         Add-Finding 'SOURCE_NOT_ROOT' 'the installer must run as an administrator (SSM runs as SYSTEM)'
     }
     $systemDrive = New-Object System.IO.DriveInfo($env:SystemDrive)
-    $freeMiB = [int64]($systemDrive.AvailableFreeSpace / 1MB)
+    $freeMiB = [int64]($systemDrive.AvailableFreeSpace / (1MB))
     if ($freeMiB -lt $minFreeMiB) {
         Add-Finding 'SOURCE_DISK_LOW' "$($env:SystemDrive) has $freeMiB MiB free; $minFreeMiB MiB needed"
     }
-    $probeHosts = @($values.ProbeHosts.Split(',') | Where-Object { $_ }) + @($installerHost, $hashesHost, $mgnHost)
+    $probeHosts = @($values.ProbeHosts.Split(',') | Where-Object { $_ }) + @($installerHost, $hashesHost, $installerS3Endpoint, $mgnHost)
     foreach ($probeHost in @($probeHosts | Select-Object -Unique)) {
         $addresses = @(Resolve-Ipv4 $probeHost $pins)
         if ($addresses.Count -eq 0) {
@@ -223,28 +333,62 @@ try {
     }
     if ($values.Mode -eq 'probe') { Complete-Run 'PROBE_OK' 'DNS, TCP 443, disk and administrator rights are ready for the install' }
 
-    # --- hosts entries: one marked block, replaced in place; the first change keeps a backup ---
+    # --- hosts entries: one marked block, replaced in place; every change keeps a dated backup ---
     if ($hostsLines.Count -gt 0) {
         $hostsFile = Join-Path $env:SystemRoot 'System32\drivers\etc\hosts'
-        $current = @(Get-Content -LiteralPath $hostsFile -ErrorAction SilentlyContinue)
-        $kept = New-Object System.Collections.Generic.List[string]
-        $skip = $false
-        foreach ($line in $current) {
-            if ($line -ceq $HostsBegin) { $skip = $true; continue }
-            if ($line -ceq $HostsEnd) { $skip = $false; continue }
-            if (-not $skip) { $kept.Add($line) }
+        $hosts = Read-HostsFile $hostsFile
+        $newline = if ($hosts.Text.Contains("`r`n")) { "`r`n" } else { "`n" }
+        $current = @($hosts.Text -split "`r?`n")
+        if ($current.Count -gt 0 -and $current[-1] -eq '') { $current = @($current | Select-Object -SkipLast 1) }
+        $kept = Get-HostsWithoutBlock $current $pins
+        if ($null -eq $kept) {
+            Complete-Run 'INSTALL_FAILED' "$hostsFile line $($Script:MarkerLine) has a '$HostsBegin' or '$HostsEnd' marker without its pair; nothing was changed: fix or remove the marker by hand"
         }
         $desired = @($kept) + @($HostsBegin) + $hostsLines + @($HostsEnd)
+        $backup = ''
         if (($desired -join "`n") -cne ($current -join "`n")) {
-            if (-not (Test-Path -LiteralPath "$hostsFile.mgn-wave.bak")) { Copy-Item -LiteralPath $hostsFile -Destination "$hostsFile.mgn-wave.bak" }
-            Set-Content -LiteralPath $hostsFile -Value $desired -Encoding ASCII
-            Write-Output "hosts: wrote $($hostsLines.Count) entries to $hostsFile"
+            if (Test-Path -LiteralPath $hostsFile) {
+                $backup = "$hostsFile.mgn-wave.$([DateTime]::UtcNow.ToString('yyyyMMddTHHmmssZ')).bak"
+                if (Test-Path -LiteralPath $backup) { $backup = $backup -replace '\.bak$', "-$PID.bak" }
+                Copy-Item -LiteralPath $hostsFile -Destination $backup
+            }
+            # Rewritten in place with its own encoding and line ends (the file keeps its ACL).
+            [IO.File]::WriteAllText($hostsFile, (($desired -join $newline) + $newline), $hosts.Encoding)
+            Write-Output "hosts: wrote $($hostsLines.Count) entries to $hostsFile (backup $backup)"
+        }
+        # Each pinned name must now resolve to its pin and nothing else; otherwise put the file back.
+        if (Get-Command -Name Clear-DnsClientCache -ErrorAction SilentlyContinue) { Clear-DnsClientCache }
+        foreach ($pinName in @($pins.Keys)) {
+            $answer = @(Resolve-Ipv4 $pinName @{})
+            if ($answer.Count -ne 1 -or $answer[0] -ne $pins[$pinName]) {
+                Add-Finding 'SOURCE_DNS_NOT_PRIVATE' "$pinName resolves to $($answer -join ' ') despite the pin $($pins[$pinName]) in $hostsFile"
+            }
+        }
+        if ($Findings.Count -gt 0) {
+            $reason = 'the hosts entries do not decide what the pinned names resolve to'
+            if ($backup) {
+                # rewritten in place from the backup, bytes as they were: the file keeps its ACL
+                [IO.File]::WriteAllBytes($hostsFile, [IO.File]::ReadAllBytes($backup))
+                $reason += "; $hostsFile was put back as it was"
+            }
+            Complete-Run 'PROBE_FAILED' $reason
         }
     }
 
     # --- download and verify ---
     $workdir = Join-Path ([System.IO.Path]::GetTempPath()) ('mgn-wave.' + [guid]::NewGuid().ToString('N'))
     New-Item -ItemType Directory -Path $workdir | Out-Null
+    # Only SYSTEM and the Administrators: no inherited entries from the temp folder, so no other
+    # local user can read, swap or plant the installer between its check and its run.
+    $workdirAcl = Get-Acl -LiteralPath $workdir
+    $workdirAcl.SetAccessRuleProtection($true, $false)
+    foreach ($inherited in @($workdirAcl.Access)) { [void]$workdirAcl.RemoveAccessRule($inherited) }
+    foreach ($sid in @('S-1-5-18', 'S-1-5-32-544')) {
+        $identity = New-Object System.Security.Principal.SecurityIdentifier($sid)
+        $rule = New-Object System.Security.AccessControl.FileSystemAccessRule($identity, 'FullControl', 'ContainerInherit,ObjectInherit', 'None', 'Allow')
+        $workdirAcl.AddAccessRule($rule)
+    }
+    Set-Acl -LiteralPath $workdir -AclObject $workdirAcl
     $installer = Join-Path $workdir $InstallerName
     $hashFile = "$installer.sha512"
     try {
@@ -268,7 +412,7 @@ try {
         '--aws-secret-access-key', $values.SecretAccessKey,
         '--aws-session-token', $values.SessionToken,
         '--no-prompt',
-        '--s3-endpoint', $s3Endpoint,
+        '--s3-endpoint', $installerS3Endpoint,
         '--user-provided-id', $userProvidedId
     )
     if ($mgnEndpoint) { $arguments += @('--endpoint', $mgnEndpoint) }

@@ -144,10 +144,19 @@ def install_settings_from_env() -> InstallSettings:
         raise ConfigurationError(
             f"environment variable DNS_MODE: {mode!r} is not one of {[m.value for m in DnsMode]} (from DnsMode)"
         )
+    from mgn_wave.install.parameters import S3_ENDPOINT_FORMS  # noqa: PLC0415 (see the note at the top)
+
+    form = _require("INSTALLER_S3_ENDPOINT_FORM")
+    if form not in S3_ENDPOINT_FORMS:
+        raise ConfigurationError(
+            f"environment variable INSTALLER_S3_ENDPOINT_FORM: {form!r} is not one of {list(S3_ENDPOINT_FORMS)} "
+            "(from InstallerS3EndpointForm)"
+        )
     return InstallSettings(
         install_role_arn=_require("INSTALL_ROLE_ARN"),
         document_name=_require("INSTALL_DOCUMENT_NAME"),
         dns_mode=mode,
+        s3_endpoint_form=form,
         min_free_disk_mib=_whole_number("MIN_FREE_DISK_MIB", 256, 9_999_999, "MinFreeDiskMiB"),
         wave_tag_key=wave_tag_key_from_env(),
         active_replication_quota=_whole_number("ACTIVE_REPLICATION_QUOTA", 1, 100_000, "ActiveReplicationQuota"),

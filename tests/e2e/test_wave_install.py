@@ -101,3 +101,37 @@ def test_install_credentials_appear_only_in_the_command_parameters(
     for place, text in places.items():
         for secret in secrets:
             assert secret not in text, f"a credential leaked into the {place}"
+
+
+def test_install_s3_endpoint_form_stack_parameter_reaches_the_installer(aws: EmulatedAws) -> None:
+    # Given: a stack deployed with the S3 guide's form instead of the default
+    built = aws.build_scenario("seed-clean")
+    aws.deploy({**built.stack_parameters, "InstallerS3EndpointForm": "bucket"})
+    # When
+    result = aws.run({"wave": "wave-01"})
+    # Then: the command carries the form, and each Linux installer got bucket.<S3 endpoint name>
+    assert result.status == "SUCCEEDED"
+    assert aws.fleet is not None
+    (linux,) = [c for c in aws.fleet.ssm.commands() if len(c.instance_ids) == 2]
+    assert linux.parameters["S3EndpointForm"] == ["bucket"]
+    s3_endpoint = linux.parameters["S3Endpoint"][0]
+    for instance_id in linux.instance_ids:
+        (arguments,) = aws.fleet.sandbox(instance_id).run_history[-1].installer_calls
+        assert arguments[arguments.index("--s3-endpoint") + 1] == f"bucket.{s3_endpoint}"
+
+
+def test_install_default_stack_sends_the_field_proven_s3_endpoint_form(
+    aws: EmulatedAws, deployed: Callable[[str], BuiltScenario]
+) -> None:
+    # Given
+    deployed("seed-clean")
+    # When
+    aws.run({"wave": "wave-01"})
+    # Then
+    assert aws.fleet is not None
+    (linux,) = [c for c in aws.fleet.ssm.commands() if len(c.instance_ids) == 2]
+    assert linux.parameters["S3EndpointForm"] == ["installer-bucket"]
+    (arguments,) = aws.fleet.sandbox(linux.instance_ids[0]).run_history[-1].installer_calls
+    s3_endpoint = linux.parameters["S3Endpoint"][0]
+    expected = f"aws-application-migration-service-{aws.region}.bucket.{s3_endpoint}"
+    assert arguments[arguments.index("--s3-endpoint") + 1] == expected

@@ -9,6 +9,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import tree_sitter
+import tree_sitter_powershell
 
 from agent.document import LINUX_SCRIPT, WINDOWS_SCRIPT
 from mgn_wave.install import parameters
@@ -138,3 +140,93 @@ def test_install_scripts_report_only_the_finding_codes_python_knows() -> None:
     # And the README lists each for operators
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     assert all(f"`{code}`" in readme for code in known)
+
+
+# --- the PowerShell script, read by a real PowerShell grammar ---------------------------------------
+
+
+def _powershell_problems(source: bytes) -> list[str]:
+    """Every ERROR or MISSING node tree-sitter-powershell finds, with its line."""
+    parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
+    problems: list[str] = []
+    stack = [parser.parse(source).root_node]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            kind = "MISSING" if node.is_missing else "ERROR"
+            text = source[node.start_byte : node.end_byte][:60].decode(errors="replace")
+            problems.append(f"line {node.start_point[0] + 1}: {kind} {node.type} {text!r}")
+        stack.extend(node.children)
+    return sorted(problems)
+
+
+def test_install_script_windows_parses_without_error_or_missing_nodes() -> None:
+    # Then: a syntax error anywhere in the script fails here, naming its line
+    assert _powershell_problems(WINDOWS.encode("ascii")) == []
+
+
+@pytest.mark.parametrize("broken", ["if ($a { 1 }", "$x = @(1, 2", "function F([string]$a { }"])
+def test_install_script_windows_grammar_check_finds_a_broken_script(broken: str) -> None:
+    # The check itself is not blind: each of these is a PowerShell syntax error
+    assert _powershell_problems(broken.encode()) != []
+
+
+def test_install_script_windows_enforces_tls12_as_the_minimum_rather_than_adding_it() -> None:
+    # Then: the protocols are set (TLS 1.2, and 1.3 where known), never OR-ed into what was enabled
+    assert "[Net.ServicePointManager]::SecurityProtocol = $tlsProtocols" in WINDOWS_CODE
+    assert "$tlsProtocols = [Net.SecurityProtocolType]::Tls12" in WINDOWS_CODE
+    assert not re.search(r"SecurityProtocol\s*=\s*\[Net\.ServicePointManager\]::SecurityProtocol", WINDOWS_CODE)
+    assert not re.search(r"SecurityProtocolType\]::(Ssl3|Tls|Tls11)\b", WINDOWS_CODE)
+
+
+def test_install_script_windows_gives_the_work_directory_an_explicit_acl_before_downloading() -> None:
+    # Then: inheritance cut, only SYSTEM and Administrators, set before the first download
+    acl = WINDOWS_CODE.index("Set-Acl -LiteralPath $workdir -AclObject $workdirAcl")
+    assert "$workdirAcl.SetAccessRuleProtection($true, $false)" in WINDOWS_CODE
+    assert "@('S-1-5-18', 'S-1-5-32-544')" in WINDOWS_CODE
+    assert WINDOWS_CODE.index("New-Item -ItemType Directory -Path $workdir") < acl
+    assert acl < WINDOWS_CODE.index("Invoke-Download ")
+
+
+def test_install_script_windows_rewrites_the_hosts_file_in_its_own_encoding() -> None:
+    assert "-Encoding ASCII" not in WINDOWS_CODE
+    assert "Set-Content -LiteralPath $hostsFile" not in WINDOWS_CODE
+    write = "[IO.File]::WriteAllText($hostsFile, (($desired -join $newline) + $newline), $hosts.Encoding)"
+    assert write in WINDOWS_CODE
+
+
+@pytest.mark.parametrize(
+    "expected",
+    [
+        # (b) a line naming a pinned host is disarmed, and the pins are checked after writing
+        '$kept.Add("# mgn-wave disarmed: $line")',
+        "Add-Finding 'SOURCE_DNS_NOT_PRIVATE' \"$pinName resolves to",
+        # (c) half a block refuses; every change keeps a dated backup
+        "marker without its pair; nothing was changed",
+        "$backup = \"$hostsFile.mgn-wave.$([DateTime]::UtcNow.ToString('yyyyMMddTHHmmssZ')).bak\"",
+        # (d) the rules that span parameters
+        "ExpectedCidrs: $cidr is not inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16",
+        "HostsEntries: $pinName must point inside ExpectedCidrs, not at $pinAddress",
+        "HostsEntries: must name each host once ($pinName is pinned twice)",
+    ],
+)
+def test_install_script_windows_shares_the_linux_hosts_and_parameter_rules(expected: str) -> None:
+    assert expected in WINDOWS_CODE
+
+
+def test_install_script_windows_refuses_half_blocks_before_writing_or_backing_up() -> None:
+    refusal = WINDOWS_CODE.index("if ($null -eq $kept)")
+    assert refusal < WINDOWS_CODE.index("Copy-Item -LiteralPath $hostsFile -Destination $backup")
+    assert refusal < WINDOWS_CODE.index("[IO.File]::WriteAllText($hostsFile")
+
+
+def test_install_script_linux_calls_curl_with_q_first() -> None:
+    # Then: every curl call skips ~/.curlrc (`-q` only works as the very first argument)
+    calls = re.findall(r"^\s*curl\s+\S+", LINUX_CODE, re.MULTILINE)
+    assert calls
+    assert all(call.split()[1] == "-q" for call in calls), calls
+
+
+def test_install_scripts_pass_the_chosen_s3_endpoint_form_to_the_installer() -> None:
+    assert '--s3-endpoint "$(installer_s3_endpoint)"' in LINUX_CODE
+    assert "'--s3-endpoint', $installerS3Endpoint," in WINDOWS_CODE

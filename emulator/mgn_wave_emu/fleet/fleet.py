@@ -34,7 +34,9 @@ from mgn_wave.install.parameters import (
     HASHES_BUCKET_PREFIX,
     INSTALLER_BUCKET_PREFIX,
     LINUX_INSTALLER_KEY,
+    S3_ENDPOINT_FORMS,
     WINDOWS_INSTALLER_KEY,
+    installer_s3_endpoint,
 )
 from mgn_wave.preflight.policy import Decision, evaluate
 from mgn_wave_emu.fleet.network import ScenarioNetworkView
@@ -332,6 +334,12 @@ class Fleet:
     def set_uid(self, name_or_id: str, uid: int) -> None:
         self.node(name_or_id).uid = uid
 
+    def set_hosts_lookup(self, name_or_id: str, order: str) -> None:
+        """nsswitch's hosts order on the node: "files dns" (default) or "dns files"."""
+        if order not in ("files dns", "dns files"):
+            raise FleetError(f"hosts lookup order must be 'files dns' or 'dns files', not {order!r}")
+        self.node(name_or_id).hosts_lookup = order
+
     def override_dns(self, name: str, addresses: list[str] | None) -> None:
         """The sources' DNS answers `addresses` for `name` ([]: NXDOMAIN; None: undo)."""
         override = getattr(self.network, "override_dns", None)
@@ -405,8 +413,10 @@ def _names_to_resolve(parameters: dict[str, str], sandbox: NodeSandbox) -> list[
     names += [
         f"{INSTALLER_BUCKET_PREFIX}-{region}.bucket.{s3_endpoint}",
         f"{HASHES_BUCKET_PREFIX}-{region}.bucket.{s3_endpoint}",
-        f"aws-mgn-internal-{region}.bucket.{s3_endpoint}",
-        f"aws-mgn-internal-{region}.s3.{region}.amazonaws.com",
+        # every form the installer's --s3-endpoint may take; the network answers each as AWS DNS
+        # would (the bare endpoint name: no answer)
+        *(installer_s3_endpoint(region, s3_endpoint, form) for form in S3_ENDPOINT_FORMS),
+        f"s3.{region}.amazonaws.com",
         f"mgn.{region}.amazonaws.com",
     ]
     if parameters.get("MgnEndpoint"):

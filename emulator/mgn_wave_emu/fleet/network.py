@@ -222,8 +222,10 @@ class ScenarioNetworkView:
             zonal = [i.address for i in interfaces if i.availability_zone and label.endswith(i.availability_zone)]
             addresses = zonal or every
             # vpce-… names are in public DNS with private answers (S3 UG "AWS PrivateLink for S3").
-            # S3 lists only `*.vpce-…` names: bucket.…, accesspoint.…, control.… resolve, the bare
-            # name does not (⚠️ a DNS wildcard does not cover its own apex).
+            # S3 lists only `*.vpce-…` names: any name below them (bucket.…, accesspoint.…,
+            # control.…, <bucket>.bucket.…) resolves; the bare name does not, since a DNS wildcard
+            # does not cover its own apex (RFC 4592) and S3 publishes no other record for it
+            # (docs/aws-facts.md "S3 interface endpoint names"; to verify on a real account).
             if wildcard:
                 self._wildcards[bare] = addresses
             else:

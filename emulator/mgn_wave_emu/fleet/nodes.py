@@ -41,6 +41,9 @@ class ManagedNode:
     disks: list[tuple[str, int]] = field(default_factory=list)  # (device, GiB)
     free_disk_mib: int = 40960
     uid: int = 0  # the SSM Agent runs commands as root
+    # nsswitch.conf's `hosts:` line: "files dns" (the default everywhere) or "dns files", where
+    # the DNS answer wins over /etc/hosts and no pin decides anything
+    hosts_lookup: str = "files dns"
 
     @property
     def ping_status(self) -> str:

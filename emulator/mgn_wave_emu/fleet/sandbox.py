@@ -102,6 +102,7 @@ class NodeSandbox:
         (self.state / "dns.tsv").write_text("\n".join(lines) + "\n")
         (self.state / "tcp.tsv").write_text("".join(f"{a} {p}\n" for a, p in sorted(reachable)))
         (self.state / "uid").write_text(f"{self.node.uid}\n")
+        (self.state / "hosts-lookup").write_text(f"{self.node.hosts_lookup}\n")
         (self.state / "free_kib").write_text(f"{self.node.free_disk_mib * 1024}\n")
         (self.state / "disks").write_text("".join(f"{device} {gib}\n" for device, gib in self.node.disks))
         mirror_root = self.state / "mirror"

@@ -65,6 +65,12 @@ IPV4_PATTERN = "^" + _IPV4 + "$"  # the script checks every address `getent` ans
 MODE_PATTERN = "^(probe|install)$"
 REGION_PATTERN = "^" + _REGION + "$"
 S3_ENDPOINT_PATTERN = "^" + _VPCE_LABEL + r"\.s3\." + _REGION + r"\.vpce\." + _AWS_DOMAIN + "$"
+# What the installer's --s3-endpoint gets (README "Installing the agent"; docs/aws-facts.md "The
+# installer's --s3-endpoint"): `installer-bucket` (the default) is the bucket-qualified name
+# `aws-application-migration-service-<region>.bucket.<S3Endpoint>`, the one form proven in the field;
+# `bucket` is `bucket.<S3Endpoint>`, the S3 guide's endpoint URL for SDK clients; `regional` is the
+# bare `<S3Endpoint>`, which S3's published DNS entries (`*.vpce-…` only) do not answer.
+S3_ENDPOINT_FORM_PATTERN = "^(installer-bucket|bucket|regional)$"
 MGN_ENDPOINT_PATTERN = "^(" + _VPCE_LABEL + r"\.mgn\." + _REGION + r"\.vpce\." + _AWS_DOMAIN + ")?$"
 HOSTS_ENTRIES_PATTERN = "^(" + _IPV4 + " " + _AWS_NAME + "(," + _IPV4 + " " + _AWS_NAME + "){0,7})?$"
 _NODE_ID = ids.NODE_ID
@@ -92,6 +98,16 @@ SESSION_TOKEN_PATTERN = "^([A-Za-z0-9/+=]{16,})?$"  # noqa: S105 - a pattern, no
 
 MAX_VALUE_CHARS = 8192  # the scripts refuse longer values before running any regex on them
 DEFAULT_MIN_FREE_DISK_MIB = 2048
+DEFAULT_S3_ENDPOINT_FORM = "installer-bucket"
+S3_ENDPOINT_FORMS = ("installer-bucket", "bucket", "regional")
+# ExpectedCidrs are the endpoints' subnets, so RFC 1918 space: never loopback (a pin of 127.0.0.1
+# would hand the installer's traffic to whatever listens locally), link-local or public. The
+# scripts check the same ranges.
+PRIVATE_NETWORKS = (
+    ipaddress.IPv4Network("10.0.0.0/8"),
+    ipaddress.IPv4Network("172.16.0.0/12"),
+    ipaddress.IPv4Network("192.168.0.0/16"),
+)
 MIN_SSM_AGENT_VERSION = "3.3.2746.0"  # the first SSM Agent that exports ENV_VAR parameters
 
 # --- the document's shape, shared with agent/document.py and the emulated fleet --------------------
@@ -130,6 +146,15 @@ DOCUMENT_PARAMETERS: tuple[DocumentParameter, ...] = (
         S3_ENDPOINT_PATTERN,
         "the regional DNS name of the S3 interface endpoint, like "
         "vpce-0123456789abcdef0-abcdefgh.s3.us-east-1.vpce.amazonaws.com",
+    ),
+    DocumentParameter(
+        "S3EndpointForm",
+        "s3_endpoint_form",
+        S3_ENDPOINT_FORM_PATTERN,
+        "the name the installer gets as --s3-endpoint: 'installer-bucket' "
+        "(aws-application-migration-service-<region>.bucket.<S3Endpoint>), 'bucket' (bucket.<S3Endpoint>) "
+        "or 'regional' (<S3Endpoint> itself)",
+        default="installer-bucket",
     ),
     DocumentParameter(
         "MgnEndpoint",
@@ -175,8 +200,8 @@ DOCUMENT_PARAMETERS: tuple[DocumentParameter, ...] = (
         "ExpectedCidrs",
         "expected_cidrs",
         EXPECTED_CIDRS_PATTERN,
-        "1 to 8 private IPv4 networks separated by commas, like 192.168.128.0/25 (the subnets of the "
-        "endpoints' network interfaces)",
+        "1 to 8 private IPv4 networks (inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16) separated by "
+        "commas, like 192.168.128.0/25 (the subnets of the endpoints' network interfaces)",
     ),
     DocumentParameter(
         "MinFreeDiskMiB",
@@ -243,6 +268,7 @@ class InstallParameters(BaseModel):
     mode: str = Field(alias="Mode")
     region: str = Field(alias="Region")
     s3_endpoint: str = Field(alias="S3Endpoint")
+    s3_endpoint_form: str = Field(default=DEFAULT_S3_ENDPOINT_FORM, alias="S3EndpointForm")
     mgn_endpoint: str = Field(default="", alias="MgnEndpoint")
     hosts_entries: str = Field(default="", alias="HostsEntries")
     user_provided_id: str = Field(default="", alias="UserProvidedId")
@@ -282,7 +308,7 @@ class InstallParameters(BaseModel):
     def _private_networks(cls, value: str) -> str:
         for cidr in value.split(","):
             network = ipaddress.IPv4Network(cidr, strict=False)
-            if str(network) != cidr or not network.is_private:
+            if str(network) != cidr or not any(network.subnet_of(p) for p in PRIVATE_NETWORKS):
                 raise ValueError(f"must be {_BY_FIELD['expected_cidrs'].form}; {cidr} is not")
         return value
 
@@ -332,14 +358,19 @@ class InstallParameters(BaseModel):
     def hashes_host(self) -> str:
         return f"{HASHES_BUCKET_PREFIX}-{self.region}.bucket.{self.s3_endpoint}"
 
+    def installer_s3_endpoint(self) -> str:
+        """The value of the installer's `--s3-endpoint`, in the form `S3EndpointForm` names."""
+        return installer_s3_endpoint(self.region, self.s3_endpoint, self.s3_endpoint_form)
+
     def mgn_host(self) -> str:
         """The name the installer calls MGN at: `--endpoint`, else the Region's default name."""
         return self.mgn_endpoint or f"mgn.{self.region}.amazonaws.com"
 
     def probed_hosts(self) -> list[str]:
-        """Every name the node probes: ProbeHosts, then the installer, hash and mgn hosts."""
+        """Every name the node probes: ProbeHosts, then the installer and hash hosts, the installer's
+        `--s3-endpoint` and the mgn host."""
         names = [*(h for h in self.probe_hosts.split(",") if h), self.installer_host(), self.hashes_host()]
-        names.append(self.mgn_host())
+        names += [self.installer_s3_endpoint(), self.mgn_host()]
         return list(dict.fromkeys(names))
 
     def to_document_parameters(self) -> dict[str, list[str]]:
@@ -353,6 +384,15 @@ class InstallParameters(BaseModel):
     def _text(self, spec: DocumentParameter) -> str:
         value = getattr(self, spec.field)
         return value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+
+
+def installer_s3_endpoint(region: str, s3_endpoint: str, form: str) -> str:
+    """The installer's `--s3-endpoint` for the S3 interface endpoint's regional name `s3_endpoint`."""
+    if form == "bucket":
+        return f"bucket.{s3_endpoint}"
+    if form == "regional":
+        return s3_endpoint
+    return f"{INSTALLER_BUCKET_PREFIX}-{region}.bucket.{s3_endpoint}"
 
 
 def parse_install_parameters(data: Mapping[str, Any]) -> InstallParameters:

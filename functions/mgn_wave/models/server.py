@@ -97,6 +97,7 @@ class InstallSettings(_Model):
     install_role_arn: str
     document_name: str
     dns_mode: str
+    s3_endpoint_form: str  # the installer's --s3-endpoint form (stack parameter InstallerS3EndpointForm)
     min_free_disk_mib: int
     wave_tag_key: str
     active_replication_quota: int = 150  # MGN's default "Max Active Source Servers"

@@ -794,7 +794,9 @@ def endpoint_dns_names(snapshot: NetworkSnapshot, target: PrivatePathTarget) -> 
                 s3.endpoint_id,
                 f"The s3 interface endpoint {s3.endpoint_id} answers at {s3_name}; the installer downloads "
                 f"from https://{bucket}.bucket.{s3_name}/latest/linux/aws-replication-installer-init.",
-                f"Pass --s3-endpoint {s3_name} to the replication agent installer.",
+                # The bucket-qualified name: the form proven in the field (docs/aws-facts.md); the
+                # bare name is not among the endpoint's DNS entries (`*.vpce-…` only).
+                f"Pass --s3-endpoint {bucket}.bucket.{s3_name} to the replication agent installer.",
             )
         )
     return findings

@@ -117,6 +117,7 @@ def install_agents(
             "mode": "install",
             "region": target.region,
             "s3_endpoint": endpoints.s3_dns_name,
+            "s3_endpoint_form": settings.s3_endpoint_form,
             "user_provided_id": "",  # each node uses its own managed-node ID (one command serves 50 nodes)
             "wave_tags": {settings.wave_tag_key: wave_input.wave},
             "expected_cidrs": list(endpoints.endpoint_cidrs),

@@ -36,6 +36,15 @@ LINUX_NODES = [
     "lin-nonroot",
     "lin-unresolved",
     "lin-timing",
+    "lin-form-bucket",
+    "lin-form-regional",
+    "lin-no-invention",
+    "lin-curlrc",
+    "lin-stale-hosts",
+    "lin-half-block",
+    "lin-backups",
+    "lin-console",
+    "lin-dns-first",
 ]
 
 

@@ -49,6 +49,7 @@ def test_install_hosts_mode_registers_the_server_and_writes_the_hosts_block_once
     fleet = public_dns.fleet
     sandbox = fleet.sandbox("lin-hosts")
     original_hosts = sandbox.hosts_file.read_text()
+    s3_endpoint = public_dns.path.s3_endpoint
     parameters = public_dns.parameters("lin-hosts", dns_mode="hosts")
     secrets = [v[0] for k, v in parameters.to_document_parameters().items() if k.endswith(("Key", "KeyId", "Token"))]
 
@@ -68,11 +69,13 @@ def test_install_hosts_mode_registers_the_server_and_writes_the_hosts_block_once
     hosts = sandbox.hosts_file.read_text()
     assert hosts.count("# BEGIN mgn-wave") == 1
     assert f"{public_dns.path.mgn_addresses[0]} {MGN_NAME}\n# END mgn-wave" in hosts
-    assert sandbox.hosts_file.with_name("hosts.mgn-wave.bak").read_text() == original_hosts
+    (backup,) = sandbox.hosts_file.parent.glob("hosts.mgn-wave.*.bak")  # one change, one backup
+    assert backup.read_text() == original_hosts
     # the installer got the flags of a silent private install, the credentials only as flags
     (arguments,) = fleet.sandbox("lin-hosts").run_history[-1].installer_calls
     assert _flag(arguments, "--region") == "us-east-1"
-    assert _flag(arguments, "--s3-endpoint") == public_dns.path.s3_endpoint
+    # the bucket-qualified name by default: the form proven in the field (the bare one has no DNS entry)
+    assert _flag(arguments, "--s3-endpoint") == f"aws-application-migration-service-us-east-1.bucket.{s3_endpoint}"
     assert _flag(arguments, "--user-provided-id") == public_dns.node_id("lin-hosts")
     assert _flag(arguments, "--tags") == "MigrationWave=wave-01"
     assert _flag(arguments, "--aws-session-token") == "[secret]"
@@ -297,5 +300,13 @@ def test_probe_bare_s3_endpoint_name_does_not_resolve_only_names_below_it_do(pub
     s3_endpoint = public_dns.path.s3_endpoint
     # When / Then
     assert network.resolve(s3_endpoint) == []
-    assert network.resolve(f"bucket.{s3_endpoint}") != []
-    assert network.resolve(f"aws-application-migration-service-us-east-1.bucket.{s3_endpoint}") != []
+    for prefix in ("bucket", "accesspoint", "control", "aws-application-migration-service-us-east-1.bucket"):
+        assert network.resolve(f"{prefix}.{s3_endpoint}") != [], prefix
+    # the zonal names are wildcards too: below them resolves, the bare zonal name does not
+    label, rest = s3_endpoint.split(".", 1)
+    zonal = next(
+        name
+        for name in (f"{label}-{az}.{rest}" for az in ("us-east-1a", "us-east-1b", "us-east-1c"))
+        if network.resolve(f"bucket.{name}")
+    )
+    assert network.resolve(zonal) == []

@@ -182,7 +182,7 @@ def test_preflight_seed_clean_tells_endpoint_names_for_installer(clean, prefligh
     assert set(info) == {mgn_id, s3_id}
     assert f"--endpoint {mgn_id}-" in info[mgn_id].fix
     assert ".mgn.us-east-1.vpce.amazonaws.com" in info[mgn_id].fix
-    assert f"--s3-endpoint {s3_id}-" in info[s3_id].fix
+    assert f"--s3-endpoint aws-application-migration-service-us-east-1.bucket.{s3_id}-" in info[s3_id].fix
     assert "aws-application-migration-service-us-east-1.bucket.vpce-" in info[s3_id].message
 
 

@@ -21,6 +21,7 @@ def install_values() -> dict[str, Any]:
         "Mode": "install",
         "Region": "us-east-1",
         "S3Endpoint": S3_ENDPOINT,
+        "S3EndpointForm": "installer-bucket",
         "MgnEndpoint": MGN_ENDPOINT,
         "HostsEntries": "192.168.128.10 mgn.us-east-1.amazonaws.com",
         "UserProvidedId": "mi-0123456789abcdef0",

@@ -153,6 +153,11 @@ def test_install_parameters_partial_credentials_are_refused(install_values: dict
         ),
         ("ExpectedCidrs", "8.8.8.0/24", "is not"),
         ("ExpectedCidrs", "192.168.128.1/25", "is not"),
+        # loopback and link-local count as private to Python's ipaddress; never the endpoints' subnets
+        ("ExpectedCidrs", "127.0.0.0/8", "inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16"),
+        ("ExpectedCidrs", "169.254.0.0/16", "169.254.0.0/16 is not"),
+        ("ExpectedCidrs", "192.168.0.0/15", "is not"),
+        ("S3EndpointForm", "bare", "'installer-bucket'"),
         ("WaveTags", "aws:cloudformation=x", "reserved"),
         ("WaveTags", "MigrationWave=a MigrationWave=b", "twice"),
         ("HostsEntries", "192.168.128.10 repo.corp.example", "must be"),
@@ -192,7 +197,8 @@ def test_install_parameters_repr_and_redacted_view_hide_the_credentials(install_
 def test_install_parameters_node_probes_the_download_and_mgn_hosts_too(install_values: dict[str, Any]) -> None:
     # When
     hosts = parse_install_parameters(install_values).probed_hosts()
-    # Then: what the script adds to ProbeHosts, in its order, once each
+    # Then: what the script adds to ProbeHosts, in its order, once each (the installer's
+    # --s3-endpoint is the installer host itself in the default form)
     assert hosts == [
         "mgn.us-east-1.amazonaws.com",
         "aws-application-migration-service-us-east-1.bucket." + install_values["S3Endpoint"],
@@ -208,3 +214,35 @@ def test_install_parameters_empty_user_provided_id_lets_each_node_use_its_own_id
     parameters = parse_install_parameters({**install_values, "UserProvidedId": ""})
     # Then
     assert parameters.to_document_parameters()["UserProvidedId"] == [""]
+
+
+_S3_ENDPOINT = "vpce-0123456789abcdef0-abcdefgh.s3.us-east-1.vpce.amazonaws.com"  # conftest's
+
+
+@pytest.mark.parametrize(
+    ("form", "expected"),
+    [
+        ("installer-bucket", "aws-application-migration-service-us-east-1.bucket." + _S3_ENDPOINT),
+        ("bucket", "bucket." + _S3_ENDPOINT),
+        ("regional", _S3_ENDPOINT),
+    ],
+)
+def test_install_parameters_installer_s3_endpoint_takes_the_chosen_form_and_is_probed(
+    install_values: dict[str, Any], form: str, expected: str
+) -> None:
+    # When
+    parameters = parse_install_parameters({**install_values, "S3EndpointForm": form})
+    # Then: the installer gets it, and the node probes that very name
+    assert parameters.installer_s3_endpoint() == expected
+    assert expected in parameters.probed_hosts()
+
+
+def test_install_parameters_installer_s3_endpoint_defaults_to_the_field_proven_form(
+    install_values: dict[str, Any],
+) -> None:
+    # Given: a console user who leaves the form out
+    del install_values["S3EndpointForm"]
+    # When
+    parameters = parse_install_parameters(install_values)
+    # Then
+    assert parameters.installer_s3_endpoint() == "aws-application-migration-service-us-east-1.bucket." + _S3_ENDPOINT

@@ -135,7 +135,7 @@ def test_run_preflight_endpoint_dns_names_give_regional_names_for_installer(netw
     mgn_id, s3_id = network.ENDPOINT_IDS["mgn"], network.ENDPOINT_IDS["s3-interface"]
     # When
     info = [f for f in network.findings() if f.code == "ENDPOINT_DNS_NAMES"]
-    # Then: the regional names, not the zonal ones, and S3's without the `*.`
+    # Then: the regional names, not the zonal ones; S3's bucket-qualified (its bare name has no DNS entry)
     fixes = {f.resource: f.fix for f in info}
     assert fixes[mgn_id] == (
         f"Pass --endpoint {mgn_id}-abcd1234.mgn.us-east-1.vpce.amazonaws.com to the replication agent "
@@ -143,7 +143,8 @@ def test_run_preflight_endpoint_dns_names_give_regional_names_for_installer(netw
         "(Route 53 Resolver inbound endpoint)."
     )
     assert fixes[s3_id] == (
-        f"Pass --s3-endpoint {s3_id}-abcd1234.s3.us-east-1.vpce.amazonaws.com to the replication agent installer."
+        "Pass --s3-endpoint aws-application-migration-service-us-east-1.bucket."
+        f"{s3_id}-abcd1234.s3.us-east-1.vpce.amazonaws.com to the replication agent installer."
     )
     assert all(f.severity is Severity.INFO for f in info)
 
