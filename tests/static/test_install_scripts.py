@@ -230,3 +230,11 @@ def test_install_script_linux_calls_curl_with_q_first() -> None:
 def test_install_scripts_pass_the_chosen_s3_endpoint_form_to_the_installer() -> None:
     assert '--s3-endpoint "$(installer_s3_endpoint)"' in LINUX_CODE
     assert "'--s3-endpoint', $installerS3Endpoint," in WINDOWS_CODE
+
+
+def test_install_scripts_read_the_source_server_id_in_the_form_of_mgn_wave_ids() -> None:
+    # The scripts cannot import Python: their copy of the ID form is held to the one home here
+    from mgn_wave import ids
+
+    assert f"grep -oE '{ids.SOURCE_SERVER_ID}'" in LINUX_CODE
+    assert f"-cmatch '({ids.SOURCE_SERVER_ID})'" in WINDOWS_CODE
