@@ -24,8 +24,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/mgn-wave demo
 
+# Two workers, one per core: each test runs in one interpreter, and the emulation is GIL-bound.
+# --dist loadfile keeps a file's tests (and its module fixtures) in one worker.
 test: $(STAMP) lint typecheck template-lint checkov
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 # Least privilege measured per role, faults, secrets (tests/audit; the figures print to the terminal).
 audit: $(STAMP)

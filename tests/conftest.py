@@ -27,10 +27,33 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 # (tests/README.md, "The import-order rule").
 import mgn_wave_emu.hooks  # noqa: F401
 
+# `make test` runs the tests in two pytest-xdist workers: each worker hands its figures to the
+# controller when it finishes, and the controller prints them all.
+_WORKER_FIGURES: list[tuple[list[str], dict[str, int]]] = []
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    import figures
+
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["figures"] = (figures.LINES, figures.TALLIES)
+
+
+def pytest_testnodedown(node: object, error: object) -> None:
+    output = getattr(node, "workeroutput", {})
+    if "figures" in output:
+        lines, tallies = output["figures"]
+        _WORKER_FIGURES.append((list(lines), dict(tallies)))
+
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     import figures
 
+    for lines, tallies in _WORKER_FIGURES:
+        figures.LINES.extend(lines)
+        for label, count in tallies.items():
+            figures.TALLIES[label] = figures.TALLIES.get(label, 0) + count
     if lines := figures.summary():
         terminalreporter.section("audit figures")
         for line in lines:

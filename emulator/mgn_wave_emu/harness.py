@@ -7,6 +7,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Self
@@ -21,6 +22,7 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_funct
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 
 from mgn_wave import timeutil
+from mgn_wave.adapters.cloudtrail import CloudTrailAdapter
 from mgn_wave_emu.clock import ClockDriver, VirtualClock
 from mgn_wave_emu.engine_patches import engine_patches
 from mgn_wave_emu.fleet import Fleet
@@ -230,10 +232,28 @@ class EmulatedAws:
         self.horizons.append(self.fleet.next_change_at)
         self._activate()
         self._seed_mgn(scenario, built)
+        if scenario.cloudtrail:
+            self._trail()
         blocked = [server.name for server in scenario.fleet if server.onprem_blocks_1500]
         if blocked:
             self.block_on_premises(*blocked)
         return built
+
+    def _trail(self) -> None:
+        """The account's trail: multi-Region, logging, management events (its default selectors)."""
+        bucket = f"aws-cloudtrail-logs-{ACCOUNT_ID}-emulated"
+        s3 = self.client("s3")
+        if self.region == "us-east-1":
+            s3.create_bucket(Bucket=bucket)
+        else:
+            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": self.region})
+        cloudtrail = self.client("cloudtrail")
+        cloudtrail.create_trail(Name="management-events", S3BucketName=bucket, IsMultiRegionTrail=True)
+        cloudtrail.start_logging(Name="management-events")
+
+    def _trail_records_api_calls(self) -> bool:
+        trails = CloudTrailAdapter(self.client("cloudtrail")).trails()
+        return any(t.is_logging and t.logs_management_writes for t in trails)
 
     def _seed_mgn(self, scenario: Scenario, built: BuiltScenario) -> None:
         """A template as an operator left it, and agents installed before this wave (registered
@@ -339,12 +359,33 @@ class EmulatedAws:
         (asynchronously on AWS; here in the caller's thread). Returns the number of deliveries."""
         if self.stack is None or self.lambdas is None:
             return 0
+        if event.get("detail-type") == "AWS API Call via CloudTrail" and not self._trail_records_api_calls():
+            return 0  # EventBridge gets these only through a logging trail (docs/aws-facts.md)
         delivered = 0
         for rule in self.stack.rules:
-            if EventPattern.load(json.dumps(rule.pattern)).matches_event(event):
+            if rule.schedule is None and EventPattern.load(json.dumps(rule.pattern)).matches_event(event):
                 self.lambdas.invoke(self.stack.functions[rule.function], event)
                 delivered += 1
         return delivered
+
+    def fire_schedule(self, rule_name: str) -> Any:
+        """One tick of a scheduled rule: its function gets the documented "Scheduled Event"
+        (events/docs/scheduled-event.json); returns its invocation (result, or error)."""
+        assert self.stack is not None and self.lambdas is not None, "deploy first"
+        rule = next(r for r in self.stack.rules if r.name == rule_name and r.schedule is not None)
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": ACCOUNT_ID,
+            "time": self.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": self.region,
+            "resources": [f"arn:aws:events:{self.region}:{ACCOUNT_ID}:rule/{self.stack.stack_name}-{rule.name}"],
+            "detail": {},
+        }
+        self.lambdas.invoke(self.stack.functions[rule.function], event)
+        return self.lambdas.of(rule.function)[-1]
 
     def start(self, execution_input: dict[str, Any], name: str) -> str:
         sfn = self.client("stepfunctions")

@@ -12,8 +12,8 @@ an inference):
 | LAUNCH_REPLICATION_SERVER | the staging subnet and the replication SGs exist in the staging VPC |
 | AUTHENTICATE_WITH_SERVICE | replication server → mgn, ec2 on 443 (endpoints with private DNS, or the Internet) |
 | DOWNLOAD_REPLICATION_SOFTWARE | replication server → S3 on 443 (gateway endpoint on its route table, or Internet) |
-| PAIR_REPLICATION_SERVER_WITH_AGENT | agent → mgn endpoint on 443 from the source server |
-| CONNECT_AGENT_TO_REPLICATION_SERVER | agent → replication server on TCP 1500 and back; `dataPlaneRouting` |
+| PAIR_REPLICATION_SERVER_WITH_AGENT | agent → mgn endpoint on 443 from the source server, and the way back |
+| CONNECT_AGENT_TO_REPLICATION_SERVER | agent → replication server on TCP 1500 and the way back; `dataPlaneRouting` |
 
 Configuration decisions: `dataPlaneRouting=PUBLIC_IP` fails CONNECT (the agent is sent to the
 replication server's public IP, and the emulated source network is private by construction);
@@ -55,14 +55,15 @@ from mgn_wave.preflight.checks import (
     check_gateway_route,
     check_private_dns,
     check_replication_sg_egress,
-    check_return_routes,
     check_vpc_dns,
-    effective_route_table,
     find_endpoint,
     nacl_of_subnet,
     replication_sgs_admit_1500,
+    return_route_findings,
+    subnets_answering_sources,
 )
 from mgn_wave.preflight.nacl import evaluate_nacl
+from mgn_wave.preflight.routes import effective_route_table
 from mgn_wave_emu.mgn.replication import OracleFailure
 
 if TYPE_CHECKING:
@@ -229,6 +230,9 @@ def _agent_problems(snapshot: NetworkSnapshot, target: PrivatePathTarget) -> lis
         return []  # the agent registered through some other way to mgn; nothing here to judge
     sources_only = check_endpoint_sgs_admit_443(_without_subnet(snapshot, target.staging_subnet_id), target)
     problems = [f.message for f in sources_only if _about(f, endpoint)]
+    # The endpoint's replies leave through its subnets' route tables
+    mgn_subnets = [s for s in subnets_answering_sources(snapshot, target) if s.endpoint_id == endpoint.endpoint_id]
+    problems.extend(f.message for f in return_route_findings(snapshot, target, mgn_subnets))
     flows = [
         flow
         for subnet_id in endpoint.subnet_ids
@@ -268,7 +272,9 @@ def _data_path_problems(
         )
     ]
     problems.extend(_nacl_problems(snapshot, flows))
-    problems.extend(f.message for f in check_return_routes(snapshot, target))
+    # The replication server's replies leave through the staging subnet's route table
+    staging = [s for s in subnets_answering_sources(snapshot, target) if s.role == "staging"]
+    problems.extend(f.message for f in return_route_findings(snapshot, target, staging))
     return problems
 
 

@@ -269,6 +269,9 @@ class Scenario(_Spec):
     source: SourceSpec
     fleet: tuple[FleetServer, ...] = ()
     mgn: MgnSpec = Field(default_factory=MgnSpec)
+    # A multi-Region trail logging management events, as most accounts have (an organization's or
+    # Control Tower's): it feeds EventBridge the CloudTrail events the hybrid-node tag trigger uses.
+    cloudtrail: bool = True
     # Further stack parameters (e.g. LogLevel); the network ones are derived from what is built.
     stack: dict[str, str] = Field(default_factory=dict)
     # The BLOCKER/WARNING codes the preflight must report for this network; tests hold us to it.

@@ -67,11 +67,13 @@ class EmulatedTable:
 
 @dataclass(frozen=True)
 class EmulatedRule:
-    """An EventBridge rule of the template: events matching `pattern` invoke `function`."""
+    """An EventBridge rule of the template: events matching `pattern` invoke `function`; a
+    scheduled rule (`schedule`, no pattern) invokes it at its rate (`EmulatedAws.fire_schedule`)."""
 
     name: str
     pattern: dict[str, Any]
     function: str  # logical ID
+    schedule: str | None = None
 
 
 @dataclass
@@ -226,6 +228,21 @@ def _add_function(
                     name=event_name, pattern=resolver.resolve(event["Properties"]["Pattern"]), function=logical_id
                 )
             )
+        elif event.get("Type") == "Schedule":
+            expression = str(resolver.resolve(event["Properties"]["Schedule"]))
+            _check_rate_expression(expression, f"{logical_id}.Events.{event_name}")
+            stack.rules.append(EmulatedRule(name=event_name, pattern={}, function=logical_id, schedule=expression))
+
+
+# EventBridge rate expressions (the CloudWatch Events guide, "Schedule Expressions for Rules"):
+# rate(value unit), a positive value; the unit singular for 1 and plural above. Cron is not used.
+_RATE = re.compile(r"^rate\((?P<value>[1-9][0-9]*) (?P<unit>minute|minutes|hour|hours|day|days)\)$")
+
+
+def _check_rate_expression(expression: str, where: str) -> None:
+    match = _RATE.fullmatch(expression)
+    if match is None or (match.group("value") == "1") != (not match.group("unit").endswith("s")):
+        raise ValueError(f"emulated stack: {where}: {expression!r} is not a valid rate expression")
 
 
 def _set_state_machine(stack: EmulatedStack, resolver: _Resolver, logical_id: str, properties: dict[str, Any]) -> None:

@@ -43,6 +43,7 @@ RESOURCE_STAR_ALLOWED: dict[str, str] = {
     "mgn:DescribeReplicationConfigurationTemplates": "MGN list/describe actions have no resource-level permissions",
     "mgn:CreateReplicationConfigurationTemplate": "a create names no existing resource (tag conditions only)",
     "ssm:DescribeInstanceInformation": "no resource-level permissions",
+    "cloudtrail:DescribeTrails": "no resource-level permissions",
     "ssm:ListCommands": "no resource-level permissions",
     "ssm:ListCommandInvocations": "no resource-level permissions",
     "ssm:GetCommandInvocation": "no resource-level permissions",
@@ -140,6 +141,12 @@ def used_actions() -> dict[str, set[str]]:
         event["resources"] = [f"arn:aws:ssm:us-east-1:123456789012:managed-instance/{aws.fleet.node('api-1').node_id}"]
         assert aws.put_event(event) == 1
         (execution,) = aws.client("stepfunctions").list_executions(stateMachineArn=aws.state_machine_arn)["executions"]
+        # the reconciliation ticks while that wave runs: it reads the running input, starts the rest
+        tick = aws.fire_schedule("ReconcileTaggedNodes")
+        assert tick.error_type is None and len(tick.result["started"]) == 2, tick
+        sfn = aws.client("stepfunctions")
+        for started in sfn.list_executions(stateMachineArn=aws.state_machine_arn)["executions"]:
+            aws.wait(started["executionArn"])
         assert aws.wait(execution["executionArn"]).status == "SUCCEEDED"
         assert aws.state_entries["PollReplication"] >= 1
         _merge(used, aws)

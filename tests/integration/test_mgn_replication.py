@@ -783,6 +783,45 @@ def test_network_oracle_judges_each_server_by_its_own_address(moto_ec2: Any) -> 
     assert outside.step == "CONNECT_AGENT_TO_REPLICATION_SERVER"
 
 
+def test_network_oracle_endpoint_subnet_without_the_way_back_fails_pairing(moto_ec2: Any) -> None:
+    # Given the endpoints' subnet on a route table of its own without a route to the sources
+    built = build_scenario(load_scenario("seed-clean"), moto_ec2)
+    endpoints_subnet = built.subnet_ids["endpoints"]
+    tables = moto_ec2.describe_route_tables(Filters=[{"Name": "association.subnet-id", "Values": [endpoints_subnet]}])
+    association = next(a for a in tables["RouteTables"][0]["Associations"] if a.get("SubnetId") == endpoints_subnet)
+    lonely = moto_ec2.create_route_table(VpcId=built.staging_vpc_id)["RouteTable"]["RouteTableId"]
+    moto_ec2.replace_route_table_association(AssociationId=association["RouteTableAssociationId"], RouteTableId=lonely)
+    oracle = build_network_oracle(moto_ec2, built, VirtualClock())
+    # When
+    failure = oracle(_server_at("web-1.corp.example"), _private_configuration(built))
+    # Then the agent's 443 to the mgn endpoint is not answered: pairing fails, naming the table
+    assert failure is not None
+    assert failure.step == "PAIR_REPLICATION_SERVER_WITH_AGENT"
+    assert f"Route table {lonely}" in failure.detail
+    assert "has no route for source range 10.10.1.10/32" in failure.detail
+
+
+def test_network_oracle_more_specific_route_to_the_internet_cuts_off_that_server_only(moto_ec2: Any) -> None:
+    # Given a /32 of web-1 routed to an internet gateway on the staging subnet's table
+    built = build_scenario(load_scenario("seed-clean"), moto_ec2)
+    igw = moto_ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    moto_ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=built.staging_vpc_id)
+    staging_table = built.route_table_ids["staging"]
+    moto_ec2.create_route(RouteTableId=staging_table, DestinationCidrBlock="10.10.1.10/32", GatewayId=igw)
+    oracle = build_network_oracle(moto_ec2, built, VirtualClock())
+    configuration = _private_configuration(built)
+    # When
+    web = oracle(_server_at("web-1.corp.example"), configuration)
+    app = oracle(_server_at("app-1.corp.example"), configuration)
+    every = replication_path_failures(oracle.snapshot(), configuration, [IPv4Network("10.10.1.10/32")])
+    # Then web-1's replies from the shared table go to the internet (the mgn interface there first,
+    # the replication server too); app-1 in the same /24 is answered
+    assert app is None
+    assert web is not None
+    assert [f.step for f in every] == ["PAIR_REPLICATION_SERVER_WITH_AGENT", "CONNECT_AGENT_TO_REPLICATION_SERVER"]
+    assert all(f"10.10.1.10/32 → {igw} (internet-gateway)" in f.detail for f in every)
+
+
 def test_network_oracle_missing_staging_subnet_fails_launch(moto_ec2: Any) -> None:
     built = build_scenario(load_scenario("seed-clean"), moto_ec2)
     oracle = build_network_oracle(moto_ec2, built, VirtualClock())

@@ -194,25 +194,32 @@ class Fleet:
         if callable(refresh):
             refresh()
 
-    def execute(self, node: ManagedNode, parameters: dict[str, str]) -> ScriptRun:
+    def execute(
+        self, node: ManagedNode, parameters: dict[str, str], mirror: dict[str, dict[str, bytes] | None] | None = None
+    ) -> ScriptRun:
         """Run the document's Linux step on `node` with these document parameter values, as the
-        SSM Agent would: `SSM_<name>` variables, unless the agent predates ENV_VAR interpolation."""
-        return self._run_script(node, self._prepare(node, parameters), parameters)
+        SSM Agent would: `SSM_<name>` variables, unless the agent predates ENV_VAR interpolation.
+        `mirror`: the buckets as `mirror()` read them for this command (read here if not given)."""
+        return self._run_script(node, self._prepare(node, parameters, mirror), parameters)
 
     def execute_many(self, nodes: list[ManagedNode], parameters: dict[str, str]) -> dict[str, ScriptRun]:
         """`execute` on each node, the scripts `script_workers` at a time (each in its own sandbox;
         the node's world is prepared first, one node after another). By node ID."""
-        prepared = [(node, self._prepare(node, parameters)) for node in nodes]
+        # The buckets cannot change during one SendCommand: read them once, not once per node.
+        mirror = self.mirror()
+        prepared = [(node, self._prepare(node, parameters, mirror)) for node in nodes]
         with ThreadPoolExecutor(max_workers=max(1, self.script_workers)) as pool:
             runs = list(pool.map(lambda item: self._run_script(item[0], item[1], parameters), prepared))
         return {node.node_id: run for (node, _), run in zip(prepared, runs, strict=True)}
 
-    def _prepare(self, node: ManagedNode, parameters: dict[str, str]) -> NodeSandbox:
+    def _prepare(
+        self, node: ManagedNode, parameters: dict[str, str], mirror: dict[str, dict[str, bytes] | None] | None = None
+    ) -> NodeSandbox:
         sandbox = self.sandbox(node.node_id)
         sandbox.prepare(
             dns={name: self.network.resolve(name) for name in _names_to_resolve(parameters, sandbox)},
             reachable=self._reachable(node, parameters, sandbox),
-            mirror=self._mirror(),
+            mirror=self.mirror() if mirror is None else mirror,
         )
         return sandbox
 
@@ -228,7 +235,7 @@ class Fleet:
         addresses |= {ip for ip, _ in _hosts_file_entries(sandbox)}
         return {(a, 443) for a in addresses if self.network.reachable(node.ip_address, a, 443)}
 
-    def _mirror(self) -> dict[str, dict[str, bytes] | None]:
+    def mirror(self) -> dict[str, dict[str, bytes] | None]:
         """The MGN buckets as the S3 interface endpoint serves them (None: its policy denies)."""
         policy = self._s3_interface_policy()
         mirror: dict[str, dict[str, bytes] | None] = {}

@@ -19,12 +19,13 @@ from ipaddress import IPv4Address, IPv4Network
 from typing import TYPE_CHECKING, Protocol
 
 from mgn_wave.adapters.ec2 import Ec2Adapter
-from mgn_wave.models.network import PROTOCOL_TCP, NetworkSnapshot, PrivatePathTarget, VpcEndpoint
+from mgn_wave.models.network import PROTOCOL_TCP, NetworkSnapshot, VpcEndpoint
 
 # The preflight's own SG judgement, reused rather than written twice. They are private there
 # because the preflight only ever asks about whole ranges; a node asks about one address.
-from mgn_wave.preflight.checks import _endpoint_sg_ids, _sgs_admit, check_return_routes, nacl_of_subnet
+from mgn_wave.preflight.checks import _endpoint_sg_ids, _sgs_admit, nacl_of_subnet
 from mgn_wave.preflight.nacl import evaluate_nacl
+from mgn_wave.preflight.routes import answers
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
@@ -177,15 +178,9 @@ class ScenarioNetworkView:
             outbound = evaluate_nacl(acl, egress=True, peer=peer, ports=EPHEMERAL_PORTS, protocol=PROTOCOL_TCP)
             if not (inbound.allowed and outbound.allowed):
                 return False
-        # Replies leave through the interface subnet's route table: it needs a route back.
-        target = PrivatePathTarget(
-            region=snapshot.region,
-            staging_vpc_id=snapshot.vpc.vpc_id,
-            staging_subnet_id=interface.subnet_id,
-            replication_sg_ids=self._built.target.replication_sg_ids,
-            source_cidrs=(peer,),
-        )
-        return not check_return_routes(snapshot, target)
+        # Replies leave through the interface subnet's route table: the route it picks for this
+        # very address must lead back to the sources (longest prefix, as the VPC router does).
+        return answers(snapshot, interface.subnet_id, source)
 
     # --- names ---
 

@@ -309,6 +309,8 @@ class SsmEmulator:
         running: list[datetime] = []  # end times of invocations holding a concurrency slot
         failures: list[datetime] = []
         ran_ahead = self._run_ahead(command, nodes, terminable=allowed_errors < count)
+        # What the S3 endpoint serves cannot change during one SendCommand: read it once.
+        mirror = self.fleet.mirror() if any(node.platform == "Linux" for node in nodes) else None
         for node in nodes:
             if self.fleet.is_undeliverable(node):
                 command.invocations.append(self._undeliverable(command, node, earliest))
@@ -322,7 +324,7 @@ class SsmEmulator:
             if sum(1 for end in failures if end <= start) > allowed_errors:
                 command.invocations.append(self._terminated(command, node, start))
                 continue
-            invocation = self._run(command, node, start, ran_ahead.get(node.node_id))
+            invocation = self._run(command, node, start, ran_ahead.get(node.node_id), mirror)
             command.invocations.append(invocation)
             heapq.heappush(running, invocation.end_at)
             if invocation.final_details in _ERROR_DETAILS:
@@ -344,7 +346,14 @@ class SsmEmulator:
         ]
         return self.fleet.execute_many(runnable, {k: v[0] for k, v in command.parameters.items()})
 
-    def _run(self, command: Command, node: ManagedNode, start: datetime, ahead: ScriptRun | None = None) -> Invocation:
+    def _run(
+        self,
+        command: Command,
+        node: ManagedNode,
+        start: datetime,
+        ahead: ScriptRun | None = None,
+        mirror: dict[str, dict[str, bytes] | None] | None = None,
+    ) -> Invocation:
         linux, windows = self._step_names()
         own, other = (linux, windows) if node.platform == "Linux" else (windows, linux)
         if self.fleet.is_execution_timeout(node):
@@ -354,7 +363,7 @@ class SsmEmulator:
         if node.platform == "Windows":
             failed = PluginOutcome(windows, "Failed", "Failed", 1, stderr=_NO_POWERSHELL_NOTE)
             return _invocation(command, node, start, start + WINDOWS_FAILURE_DURATION, [_skipped(linux), failed])
-        run = ahead or self.fleet.execute(node, {k: v[0] for k, v in command.parameters.items()})
+        run = ahead or self.fleet.execute(node, {k: v[0] for k, v in command.parameters.items()}, mirror)
         status = "Success" if run.exit_code == 0 else "Failed"
         ran = PluginOutcome(
             linux,

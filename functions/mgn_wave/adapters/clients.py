@@ -9,6 +9,7 @@ import boto3
 from botocore.config import Config
 
 if TYPE_CHECKING:
+    from mypy_boto3_cloudtrail import CloudTrailClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_ec2 import EC2Client
     from mypy_boto3_mgn import MgnClient
@@ -61,3 +62,8 @@ def sfn_client(region: str | None = None) -> SFNClient:
 @cache
 def s3_client(region: str | None = None) -> S3Client:
     return boto3.client("s3", region_name=region, config=CLIENT_CONFIG)
+
+
+@cache
+def cloudtrail_client(region: str | None = None) -> CloudTrailClient:
+    return boto3.client("cloudtrail", region_name=region, config=CLIENT_CONFIG)

@@ -131,6 +131,7 @@ def _route(raw: RouteTypeDef) -> Route | None:
         target_kind=kind,
         target_id=target_id,
         state=raw.get("State", "active"),
+        propagated=raw.get("Origin") == "EnableVgwRoutePropagation",
     )
 
 

@@ -1,4 +1,4 @@
-"""Starting MigrateWave executions (the tag trigger)."""
+"""Starting MigrateWave executions (the tag trigger), and reading the ones running."""
 
 from __future__ import annotations
 
@@ -30,3 +30,24 @@ class ExecutionsAdapter:
         except _AlreadyStarted:
             return False
         return True
+
+    def running_inputs(self) -> list[dict[str, Any]]:
+        """The inputs of this state machine's running executions (an unreadable one is skipped:
+        its input was valid JSON when it started, or it would not run)."""
+        arns: list[str] = []
+        with aws_call("states:ListExecutions"):
+            pages = self._client.get_paginator("list_executions").paginate(
+                stateMachineArn=self._arn, statusFilter="RUNNING"
+            )
+            arns.extend(e["executionArn"] for page in pages for e in page["executions"])
+        inputs = []
+        for arn in arns:
+            with aws_call("states:DescribeExecution"):
+                described = self._client.describe_execution(executionArn=arn)
+            try:
+                value = json.loads(described.get("input") or "{}")
+            except ValueError:
+                continue
+            if isinstance(value, dict):
+                inputs.append(value)
+        return inputs

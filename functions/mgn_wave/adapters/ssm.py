@@ -60,6 +60,27 @@ class SsmAdapter:
                     nodes.extend(_node(info) for info in page["InstanceInformationList"])
         return nodes
 
+    def wave_tags_of_hybrid_nodes(self, wave_tag_key: str) -> dict[str, str]:
+        """Every hybrid node (`mi-…`) that carries `wave_tag_key`, with the tag's value.
+
+        DescribeInstanceInformation filters by tag key but returns no tags, so each such node's
+        tags are read with ListTagsForResource (one call per tagged node)."""
+        paginator = self._client.get_paginator("describe_instance_information")
+        node_ids: list[str] = []
+        with aws_call("ssm:DescribeInstanceInformation"):
+            for page in paginator.paginate(Filters=[{"Key": "tag-key", "Values": [wave_tag_key]}]):
+                node_ids.extend(i["InstanceId"] for i in page["InstanceInformationList"] if "InstanceId" in i)
+        waves: dict[str, str] = {}
+        for node_id in node_ids:
+            if not node_id.startswith("mi-"):
+                continue  # an EC2 instance's tags are EC2's, and its aws.tag event is documented
+            with aws_call("ssm:ListTagsForResource"):
+                tags = self._client.list_tags_for_resource(ResourceType="ManagedInstance", ResourceId=node_id)
+            value = next((t["Value"] for t in tags.get("TagList", []) if t["Key"] == wave_tag_key), None)
+            if value is not None:
+                waves[node_id] = value
+        return waves
+
     def send_command(
         self,
         *,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mgn_wave.adapters.clients import ec2_client
+from mgn_wave.adapters.clients import cloudtrail_client, ec2_client
+from mgn_wave.adapters.cloudtrail import CloudTrailAdapter
 from mgn_wave.adapters.ec2 import Ec2Adapter
 from mgn_wave.config import private_path_from_env
 from mgn_wave.observability import logger, tracer
@@ -18,7 +19,9 @@ if TYPE_CHECKING:
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     target = private_path_from_env()
-    report = check_private_path(target, Ec2Adapter(ec2_client(target.region)))
+    report = check_private_path(
+        target, Ec2Adapter(ec2_client(target.region)), CloudTrailAdapter(cloudtrail_client(target.region))
+    )
     logger.info(
         "preflight finished",
         extra={"ok": report.ok, "blockers": report.blockers, "warnings": report.warnings},

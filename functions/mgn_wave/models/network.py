@@ -154,6 +154,9 @@ class Route(_Snapshot):
     target_kind: RouteTargetKind
     target_id: str
     state: str = "active"
+    # A route a virtual private gateway propagated (Origin EnableVgwRoutePropagation): at equal
+    # prefix length it loses to static and prefix-list routes, and it never beats `local`.
+    propagated: bool = False
 
 
 class RouteTable(_Snapshot):

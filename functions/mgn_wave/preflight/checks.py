@@ -24,13 +24,13 @@ from mgn_wave.models.network import (
     NetworkSnapshot,
     PrivatePathTarget,
     RouteTable,
-    RouteTargetKind,
     SecurityGroup,
     SgRule,
     VpcEndpoint,
 )
 from mgn_wave.preflight.nacl import DEFAULT_RULE_NUMBER, evaluate_nacl
 from mgn_wave.preflight.policy import Decision, evaluate
+from mgn_wave.preflight.routes import RouteGap, RouteVerdict, effective_route_table, route_gaps
 
 ENDPOINT_MISSING = "ENDPOINT_MISSING"
 ENDPOINT_NOT_AVAILABLE = "ENDPOINT_NOT_AVAILABLE"
@@ -70,19 +70,6 @@ INTERFACE = "Interface"
 GATEWAY = "Gateway"
 # Endpoint states after which the endpoint is as good as gone (AWS still lists it for a while).
 _GONE_STATES = frozenset({"deleted", "deleting"})
-
-# Route targets that can carry traffic back to a private source network.
-_PRIVATE_ROUTE_TARGETS = frozenset(
-    {
-        RouteTargetKind.PEERING_CONNECTION,
-        RouteTargetKind.TRANSIT_GATEWAY,
-        RouteTargetKind.VIRTUAL_PRIVATE_GATEWAY,
-        RouteTargetKind.NETWORK_INTERFACE,
-        RouteTargetKind.INSTANCE,
-        RouteTargetKind.LOCAL_GATEWAY,
-        RouteTargetKind.CORE_NETWORK,
-    }
-)
 
 # What the MGN agent and installer call through the mgn endpoint (docs/aws-facts.md §3.3): the
 # AWSApplicationMigrationAgentInstallationPolicy actions on `*`, and the API Gateway call the
@@ -511,14 +498,6 @@ def check_replication_sg_egress(snapshot: NetworkSnapshot, target: PrivatePathTa
 # --- routes ------------------------------------------------------------------------------------
 
 
-def effective_route_table(snapshot: NetworkSnapshot, subnet_id: str) -> RouteTable | None:
-    """The route table a subnet uses: its explicit association, else the VPC's main table."""
-    explicit = next((t for t in snapshot.route_tables if subnet_id in t.subnet_ids), None)
-    if explicit is not None:
-        return explicit
-    return next((t for t in snapshot.route_tables if t.is_main), None)
-
-
 def _how_associated(table: RouteTable, subnet_id: str) -> str:
     return "explicitly associated" if subnet_id in table.subnet_ids else "the main route table, implicitly associated"
 
@@ -543,54 +522,115 @@ def check_gateway_route(snapshot: NetworkSnapshot, target: PrivatePathTarget) ->
     ]
 
 
-def _route_destinations(snapshot: NetworkSnapshot, table: RouteTable) -> list[tuple[IPv4Network, int]]:
-    """(destination, index of the route) for CIDR routes and customer prefix-list routes."""
-    destinations = []
-    for index, route in enumerate(table.routes):
-        if route.destination_cidr is not None:
-            destinations.append((route.destination_cidr, index))
-        elif route.destination_prefix_list_id is not None:
-            prefix_list = snapshot.prefix_list(route.destination_prefix_list_id)
-            destinations.extend((cidr, index) for cidr in (prefix_list.cidrs if prefix_list else ()))
-    return destinations
+@dataclass(frozen=True)
+class AnsweringSubnet:
+    """A subnet whose replies must find their way back to the sources, and who answers from it."""
+
+    subnet_id: str
+    role: str  # "staging", or the service of the endpoint whose interface sits in it
+    endpoint_id: str | None
+    severity: Severity
+
+
+def subnets_answering_sources(snapshot: NetworkSnapshot, target: PrivatePathTarget) -> list[AnsweringSubnet]:
+    """The staging subnet (TCP 1500 from the agents), every subnet of the mgn and s3 interface
+    endpoints (the agents' and installers' TCP 443), and of the SSM endpoints when there are any
+    (the SSM Agents': Run Command installs the agent; without those endpoints the sources may use
+    another way to SSM, hence a WARNING like SSM_ENDPOINT_MISSING's)."""
+    subnets = [AnsweringSubnet(target.staging_subnet_id, "staging", None, Severity.BLOCKER)]
+    services = [(spec.service, Severity.BLOCKER) for spec in (_MGN, _S3_INTERFACE)]
+    services += [(service, Severity.WARNING) for service in _SSM_SERVICES]
+    for service, severity in services:
+        endpoint = find_endpoint(snapshot, target, service, INTERFACE)
+        if endpoint is not None:
+            subnets.extend(
+                AnsweringSubnet(subnet_id, service, endpoint.endpoint_id, severity) for subnet_id in endpoint.subnet_ids
+            )
+    return subnets
+
+
+def _who_answers(table: RouteTable, members: Sequence[AnsweringSubnet]) -> tuple[str, str]:
+    """(which subnets use the table and what sits in them, what cannot answer) for a message."""
+    by_subnet: dict[str, list[AnsweringSubnet]] = {}
+    for member in members:
+        by_subnet.setdefault(member.subnet_id, []).append(member)
+    described = []
+    for subnet_id, here in by_subnet.items():
+        name = f"the staging subnet {subnet_id}" if any(m.role == "staging" for m in here) else f"subnet {subnet_id}"
+        endpoints = [m.role for m in here if m.endpoint_id]
+        inside = f", with the {', '.join(endpoints)} endpoint interfaces" if endpoints else ""
+        described.append(f"{name} ({_how_associated(table, subnet_id)}{inside})")
+    roles = list(dict.fromkeys(m.role for m in members))
+    cannot = []
+    if "staging" in roles:
+        cannot.append("replication servers cannot answer the agents on TCP 1500")
+    services = [r for r in roles if r != "staging"]
+    if services:
+        cannot.append(f"the {', '.join(services)} interface endpoints cannot answer the sources' TCP 443")
+    return "; ".join(described), "; ".join(cannot)
+
+
+def _gap_problem(gap: RouteGap, blocks: str) -> str:
+    candidate = gap.candidate
+    if candidate is None:
+        return f"has no route for {blocks}"
+    if gap.verdict is RouteVerdict.INACTIVE:
+        return f"sends {blocks} to the route {candidate.describe()}, which is '{candidate.route.state}'"
+    return f"sends {blocks} to the route {candidate.describe()}, which does not lead back to the private source network"
+
+
+def _gap_fix(gap: RouteGap, table: RouteTable) -> str:
+    way = "the peering connection, transit gateway or virtual private gateway that leads to the source network"
+    candidate = gap.candidate
+    if candidate is None or candidate.destination.prefixlen < gap.source_range.prefixlen:
+        # A route for the whole range wins over the broader one and leaves more specific good routes alone.
+        return f"Add a route to {table.route_table_id}: {gap.source_range} via {way}."
+    if candidate.via_prefix_list:
+        return (
+            f"Remove {candidate.destination} from prefix list {candidate.route.destination_prefix_list_id}, or point "
+            f"its route in {table.route_table_id} (now {candidate.route.target_id}) at {way}."
+        )
+    return (
+        f"Replace the route {candidate.destination} in {table.route_table_id} (now {candidate.route.target_id}) "
+        f"with one via {way} (replace-route), or delete it if a broader route to the sources covers it."
+    )
+
+
+def return_route_findings(
+    snapshot: NetworkSnapshot, target: PrivatePathTarget, subnets: Sequence[AnsweringSubnet]
+) -> list[Finding]:
+    """One finding per route table, source range and winning route: the table of those subnets
+    sends these parts of the range somewhere other than back to the sources."""
+    tables: dict[str, tuple[RouteTable, list[AnsweringSubnet]]] = {}
+    for subnet in subnets:
+        table = effective_route_table(snapshot, subnet.subnet_id)
+        if table is not None:
+            tables.setdefault(table.route_table_id, (table, []))[1].append(subnet)
+    findings = []
+    for table, members in tables.values():
+        severity = Severity.BLOCKER if any(m.severity is Severity.BLOCKER for m in members) else Severity.WARNING
+        used_by, consequences = _who_answers(table, members)
+        for source_range in target.source_cidrs:
+            for gap in route_gaps(snapshot, table, source_range):
+                blocks = ", ".join(str(b) for b in gap.blocks)
+                if gap.blocks != (source_range,):
+                    blocks = f"{blocks} of source range {source_range}"
+                else:
+                    blocks = f"source range {source_range}"
+                findings.append(
+                    _finding(
+                        severity,
+                        RETURN_ROUTE_MISSING,
+                        table.route_table_id,
+                        f"Route table {table.route_table_id} of {used_by} {_gap_problem(gap, blocks)}: {consequences}.",
+                        _gap_fix(gap, table),
+                    )
+                )
+    return findings
 
 
 def check_return_routes(snapshot: NetworkSnapshot, target: PrivatePathTarget) -> list[Finding]:
-    table = effective_route_table(snapshot, target.staging_subnet_id)
-    if table is None:
-        return []
-    destinations = _route_destinations(snapshot, table)
-    findings = []
-    for cidr in target.source_cidrs:
-        # Longest prefix match, as the VPC router does; a blackhole route still wins and drops.
-        matching = [(dest, index) for dest, index in destinations if cidr.subnet_of(dest)]
-        best = max(matching, key=lambda m: m[0].prefixlen, default=None)
-        if best is None:
-            problem = "has no route whose destination contains it"
-        else:
-            route = table.routes[best[1]]
-            if route.state.lower() != "active":
-                problem = f"routes it via {best[0]} to {route.target_id}, which is '{route.state}'"
-            elif route.target_kind not in _PRIVATE_ROUTE_TARGETS:
-                problem = (
-                    f"routes it via {best[0]} to {route.target_id} ({route.target_kind}), "
-                    "which does not lead back to the private source network"
-                )
-            else:
-                continue
-        findings.append(
-            _finding(
-                Severity.BLOCKER,
-                RETURN_ROUTE_MISSING,
-                table.route_table_id,
-                f"Route table {table.route_table_id} of the staging subnet {target.staging_subnet_id} "
-                f"({_how_associated(table, target.staging_subnet_id)}) {problem} for source range {cidr}: "
-                "replication servers cannot answer the agents.",
-                f"Add a route to {table.route_table_id}: {cidr} via the peering connection, transit gateway "
-                "or virtual private gateway that leads to the source network.",
-            )
-        )
-    return findings
+    return return_route_findings(snapshot, target, subnets_answering_sources(snapshot, target))
 
 
 # --- network ACLs ------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ LINUX_NODES = [
     "lin-backups",
     "lin-console",
     "lin-dns-first",
+    "lin-route",
 ]
 
 

@@ -3,6 +3,8 @@ findings, and the script's own allow-lists against the injection corpus."""
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from typing import TYPE_CHECKING, Any
 
 import corpus
@@ -24,6 +26,7 @@ from mgn_wave.install.parameters import (
     parse_result,
 )
 from mgn_wave_emu.fleet.fleet import fake_installer
+from mgn_wave_emu.fleet.network import ScenarioNetworkView
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -177,6 +180,70 @@ def test_probe_endpoint_sg_without_443_from_the_source_blocks_the_download(publi
     assert result.codes == [SOURCE_443_BLOCKED, SOURCE_443_BLOCKED]
     assert all(public_dns.path.s3_endpoint in f.detail for f in result.findings)
     assert public_dns.fleet.sandbox("lin-sg").run_history[-1].curl_calls == []
+
+
+def _subnet_id(ec2: Any, cidr: str) -> str:
+    return str(ec2.describe_subnets(Filters=[{"Name": "cidr-block", "Values": [cidr]}])["Subnets"][0]["SubnetId"])
+
+
+def test_probe_endpoint_subnet_without_a_route_back_blocks_443_from_its_interfaces(public_dns: Installs) -> None:
+    # Given: the endpoints' second subnet gets a route table of its own with no route to the sources
+    # (replies from the endpoint interfaces there leave through it and are lost)
+    aws = public_dns.aws
+    ec2 = aws.client("ec2")
+    endpoints_subnet = _subnet_id(ec2, "192.168.128.128/25")
+    vpc_id = ec2.describe_subnets(SubnetIds=[endpoints_subnet])["Subnets"][0]["VpcId"]
+    old = ec2.describe_route_tables(Filters=[{"Name": "association.subnet-id", "Values": [endpoints_subnet]}])
+    old_association = next(a for a in old["RouteTables"][0]["Associations"] if a.get("SubnetId") == endpoints_subnet)
+    lonely = ec2.create_route_table(VpcId=vpc_id)["RouteTable"]["RouteTableId"]
+    association = ec2.replace_route_table_association(
+        AssociationId=old_association["RouteTableAssociationId"], RouteTableId=lonely
+    )["NewAssociationId"]
+    try:
+        # When
+        invocation = public_dns.run("lin-route", public_dns.parameters("lin-route", dns_mode="hosts", mode="probe"))
+    finally:
+        ec2.replace_route_table_association(
+            AssociationId=association, RouteTableId=old["RouteTables"][0]["RouteTableId"]
+        )
+    # Then: the interfaces in that subnet do not answer; the ones in the staging subnet do
+    result = parse_result(invocation["StandardOutputContent"])
+    assert result.status is NodeStatus.PROBE_FAILED
+    assert set(result.codes) == {SOURCE_443_BLOCKED}
+    # (a finding's detail is cut short, so read the addresses it names in full)
+    blocked = [a for f in result.findings for a in re.findall(r"\b\d+\.\d+\.\d+\.\d+\b", f.detail)]
+    assert blocked
+    assert all(ipaddress.IPv4Address(a) in ipaddress.IPv4Network("192.168.128.128/25") for a in blocked)
+    assert public_dns.fleet.sandbox("lin-route").run_history[-1].curl_calls == []
+    # and with the association back, the same probe passes
+    again = public_dns.run("lin-route", public_dns.parameters("lin-route", dns_mode="hosts", mode="probe"))
+    assert parse_result(again["StandardOutputContent"]).status is NodeStatus.PROBE_OK
+
+
+def test_more_specific_route_to_an_internet_gateway_cuts_off_that_server_only(public_dns: Installs) -> None:
+    # Given: a /32 inside the source range routed to an internet gateway on the shared route table
+    aws = public_dns.aws
+    ec2 = aws.client("ec2")
+    staging_subnet = _subnet_id(ec2, "192.168.128.0/25")
+    vpc_id = ec2.describe_subnets(SubnetIds=[staging_subnet])["Subnets"][0]["VpcId"]
+    table = ec2.describe_route_tables(Filters=[{"Name": "association.subnet-id", "Values": [staging_subnet]}])
+    table_id = table["RouteTables"][0]["RouteTableId"]
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc_id)
+    node_ip = public_dns.fleet.node("lin-route").ip_address
+    neighbour_ip = public_dns.fleet.node("lin-probe").ip_address
+    ec2.create_route(RouteTableId=table_id, DestinationCidrBlock=f"{node_ip}/32", GatewayId=igw)
+    try:
+        network = public_dns.fleet.network
+        assert isinstance(network, ScenarioNetworkView)
+        network.refresh()
+        interfaces = public_dns.path.mgn_addresses
+        # Then: that server reaches no interface; its neighbour in the same /24 reaches them all
+        assert [network.reachable(node_ip, a, 443) for a in interfaces] == [False] * len(interfaces)
+        assert [network.reachable(neighbour_ip, a, 443) for a in interfaces] == [True] * len(interfaces)
+    finally:
+        ec2.delete_route(RouteTableId=table_id, DestinationCidrBlock=f"{node_ip}/32")
+        network.refresh()
 
 
 def test_probe_low_disk_is_reported_and_nothing_is_downloaded(public_dns: Installs) -> None:

@@ -321,3 +321,33 @@ def test_collect_network_snapshot_replication_sg_of_another_vpc_is_refused(ec2, 
     # Then
     assert caught.value.field == "replicationSgIds"
     assert f"{foreign} is in {clean.source_vpc_id}" in str(caught.value)
+
+
+# --- routes as users build them ------------------------------------------------------------------
+
+
+def test_preflight_endpoint_subnet_on_a_table_without_the_way_back_names_that_table(ec2, clean, preflight) -> None:
+    # Given: the endpoints' subnet moves to a route table of its own that knows only the VPC
+    endpoints_subnet = clean.subnet_ids["endpoints"]
+    tables = ec2.describe_route_tables(Filters=[{"Name": "association.subnet-id", "Values": [endpoints_subnet]}])
+    association = next(a for a in tables["RouteTables"][0]["Associations"] if a.get("SubnetId") == endpoints_subnet)
+    lonely = ec2.create_route_table(VpcId=clean.staging_vpc_id)["RouteTable"]["RouteTableId"]
+    ec2.replace_route_table_association(AssociationId=association["RouteTableAssociationId"], RouteTableId=lonely)
+    # When
+    problems = [f for f in preflight(clean.target) if f.severity is not Severity.INFO]
+    # Then
+    assert [(f.code, f.resource) for f in problems] == [("RETURN_ROUTE_MISSING", lonely)]
+    assert f"subnet {endpoints_subnet} (explicitly associated, with the mgn, s3" in problems[0].message
+
+
+def test_preflight_leftover_route_to_an_internet_gateway_inside_the_source_range(ec2, clean, preflight) -> None:
+    # Given: the /16 goes back over the peering connection, a leftover /24 of it to the internet
+    staging_table = clean.route_table_ids["staging"]
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=clean.staging_vpc_id)
+    ec2.create_route(RouteTableId=staging_table, DestinationCidrBlock="10.10.5.0/24", GatewayId=igw)
+    # When
+    problems = [f for f in preflight(clean.target) if f.severity is not Severity.INFO]
+    # Then
+    assert [(f.code, f.resource) for f in problems] == [("RETURN_ROUTE_MISSING", staging_table)]
+    assert f"sends 10.10.5.0/24 of source range {SOURCE} to the route 10.10.5.0/24 → {igw}" in problems[0].message
