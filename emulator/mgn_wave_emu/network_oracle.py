@@ -42,24 +42,22 @@ from mgn_wave.models.network import (
     SgRule,
     VpcEndpoint,
 )
-from mgn_wave.preflight.checks import (
+from mgn_wave.preflight.checks.common import (
     EPHEMERAL_PORTS,
     GATEWAY,
     HTTPS_PORT,
     INTERFACE,
     REPLICATION_PORT,
-    check_endpoint_policies,
-    check_endpoint_sgs_admit_443,
-    check_endpoints_available,
-    check_gateway_route,
-    check_private_dns,
-    check_replication_sg_egress,
-    check_vpc_dns,
     find_endpoint,
-    nacl_of_subnet,
+)
+from mgn_wave.preflight.checks.endpoints import check_endpoints_available, check_private_dns, check_vpc_dns
+from mgn_wave.preflight.checks.nacls import nacl_of_subnet
+from mgn_wave.preflight.checks.policies import check_endpoint_policies
+from mgn_wave.preflight.checks.routes import check_gateway_route, return_route_findings, subnets_answering_sources
+from mgn_wave.preflight.checks.security_groups import (
+    check_endpoint_sgs_admit_443,
+    check_replication_sg_egress,
     replication_sgs_admit_1500,
-    return_route_findings,
-    subnets_answering_sources,
 )
 from mgn_wave.preflight.nacl import evaluate_nacl
 from mgn_wave.preflight.routes import effective_route_table

@@ -11,7 +11,8 @@ from mgn_wave.errors import PrivatePathIncompleteError
 from mgn_wave.install.parameters import NodeStatus, parse_result
 from mgn_wave.models.server import InstalledServer, ServerResult, ServerStatus, Stage
 from mgn_wave.models.source_server import SourceServerRecord
-from mgn_wave.preflight.checks import find_endpoint, regional_dns_name
+from mgn_wave.preflight.checks.common import find_endpoint
+from mgn_wave.preflight.checks.endpoints import regional_dns_name
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping

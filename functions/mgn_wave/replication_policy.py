@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from mgn_wave.errors import AmbiguousTemplateError, AwsResourceNotFoundError
 from mgn_wave.models.replication import CREATE_DEFAULTS, FieldChange
 from mgn_wave.models.source_server import SourceServerRecord
-from mgn_wave.preflight.checks import replication_sgs_admit_1500
+from mgn_wave.preflight.checks.security_groups import replication_sgs_admit_1500
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 from mgn_wave.models.findings import Finding, Severity
 from mgn_wave.models.network import PROTOCOL_TCP, RouteTargetKind
-from mgn_wave.preflight.checks import find_endpoint, nacl_of_subnet, service_name
+from mgn_wave.preflight.checks.common import find_endpoint, service_name
+from mgn_wave.preflight.checks.nacls import nacl_of_subnet
 from mgn_wave.preflight.nacl import evaluate_nacl
 from mgn_wave.preflight.routes import effective_route_table
 

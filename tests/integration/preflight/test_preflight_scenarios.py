@@ -15,7 +15,8 @@ from moto.ec2.models import ec2_backends
 from mgn_wave.adapters.ec2 import Ec2Adapter
 from mgn_wave.errors import AwsResourceNotFoundError, InvalidInputError
 from mgn_wave.models.findings import Severity
-from mgn_wave.preflight.checks import FINDING_CODES, mgn_s3_buckets
+from mgn_wave.preflight.checks.codes import FINDING_CODES
+from mgn_wave.preflight.checks.common import mgn_s3_buckets
 from mgn_wave_emu.scenario import shipped_scenarios
 
 if TYPE_CHECKING:

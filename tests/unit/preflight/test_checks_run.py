@@ -6,17 +6,17 @@ import pytest
 
 from mgn_wave.errors import InvalidInputError
 from mgn_wave.models.findings import Severity
-from mgn_wave.preflight import checks
+from mgn_wave.preflight.checks import codes
 
 
 def test_finding_codes_list_every_code_constant_once() -> None:
-    # Given every upper-case string constant of the checks module
+    # Given every upper-case string constant of the codes module
     constants = {
-        value for name, value in vars(checks).items() if name.isupper() and isinstance(value, str) and value == name
+        value for name, value in vars(codes).items() if name.isupper() and isinstance(value, str) and value == name
     }
     # When / Then
-    assert set(checks.FINDING_CODES) == constants
-    assert len(checks.FINDING_CODES) == len(set(checks.FINDING_CODES))
+    assert set(codes.FINDING_CODES) == constants
+    assert len(codes.FINDING_CODES) == len(set(codes.FINDING_CODES))
 
 
 def test_run_preflight_orders_blocker_warning_info_then_code_then_resource(network) -> None:
