@@ -13,6 +13,8 @@ the tables below say what each known value means. Rules (docs/mgn-facts.md §1.5
   (`dataReplicationInitiation.nextAttemptDateTime` set) while the grace period since the wave
   first saw it stalled lasts (`stall_grace`): a firewall fixed ten minutes later must not end the
   wave as FAILED. After the grace period it is FAILED, its reason naming the grace.
+
+The hint each verdict carries (what to check) is written in `hints.py`.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from mgn_wave.models.verdict import (
     Phase,
     ReplicationVerdict,
 )
+from mgn_wave.replication.hints import PHASE_HINTS, error_hint
 
 if TYPE_CHECKING:
     from datetime import datetime, timedelta
@@ -90,160 +93,6 @@ STEP_ERRORS: dict[InitiationStep, DataReplicationErrorCode] = {
     _Step.CONNECT_AGENT_TO_REPLICATION_SERVER: _Err.FAILED_TO_CONNECT_AGENT_TO_REPLICATION_SERVER,
     _Step.START_DATA_TRANSFER: _Err.FAILED_TO_START_DATA_TRANSFER,
     _Step.SETUP_FSX_PROXY: _Err.FAILED_TO_SETUP_FSX_PROXY,
-}
-
-_MGN_PATH = (
-    "the mgn interface endpoint in the staging VPC (state available, private DNS on, VPC "
-    "enableDnsSupport and enableDnsHostnames on), its security group admitting TCP 443 from the "
-    "replication security group or the staging subnet, the replication security group allowing "
-    "outbound 443 to it, and the staging subnet's NACL allowing 443 out and ephemeral ports back"
-)
-_S3_PATH = (
-    "the S3 gateway endpoint on the staging subnet's route table, its policy allowing s3:GetObject "
-    "on the MGN buckets including al2023-repos-<region>-de612dc2, and the replication security "
-    "group allowing outbound 443 to the S3 prefix list"
-)
-_AGENT_PATH = (
-    "TCP 443 from the source server to the mgn endpoint: the name the agent uses (mgn.<region>."
-    "amazonaws.com through a Resolver inbound endpoint, or the --endpoint vpce name) resolving to the "
-    "endpoint's private IPs, the endpoint security group admitting 443 from the source range, the "
-    "NACLs of the endpoint subnets, and the on-premises firewall and route to the staging VPC"
-)
-_DATA_PATH = (
-    "TCP 1500 from the source server to the staging subnet: the replication security group admitting "
-    "1500 from the source range, the staging subnet's NACL allowing 1500 in and ephemeral ports back "
-    "out, the staging route table's return route to the source range (peering, TGW or VGW), the "
-    "on-premises firewall, and dataPlaneRouting=PRIVATE_IP (PUBLIC_IP sends the agent to a public address)"
-)
-
-# What to check when MGN reports each error. Every value of the model has one (a test holds
-# the table to botocore's enum), so a new AWS error fails a test instead of reaching an operator
-# without advice.
-ERROR_HINTS: dict[DataReplicationErrorCode, str] = {
-    _Err.AGENT_NOT_SEEN: (
-        "MGN has not heard from the AWS Replication Agent: check that the source server is up and the "
-        f"agent service runs, then {_AGENT_PATH}."
-    ),
-    _Err.SNAPSHOTS_FAILURE: (
-        "MGN could not snapshot the staging disks: check the ec2 interface endpoint from the staging "
-        "subnet (443, private DNS), the KMS key policy of ebsEncryptionKeyArn when ebsEncryption=CUSTOM, "
-        "and the account's EBS snapshot quotas."
-    ),
-    _Err.NOT_CONVERGING: (
-        "The source writes faster than replication carries: raise or remove bandwidthThrottling, check "
-        "the capacity and utilisation of the VPN/Direct Connect link, and consider a larger "
-        "replicationServerInstanceType or useDedicatedReplicationServer."
-    ),
-    _Err.UNSTABLE_NETWORK: (
-        "The agent's TCP 1500 sessions to the replication server keep dropping: check packet loss and "
-        "MTU on the VPN/Direct Connect path, firewalls that time out idle 1500 sessions, and that the "
-        "staging subnet's NACL lets ephemeral-port return traffic reach the source range."
-    ),
-    _Err.FAILED_TO_CREATE_SECURITY_GROUP: (
-        "MGN could not create its default security group in the staging VPC: check the security-group "
-        "quota of the VPC and the MGN service-linked role, or set associateDefaultSecurityGroup=false "
-        "with a custom replication security group that admits TCP 1500 from the source range."
-    ),
-    _Err.FAILED_TO_LAUNCH_REPLICATION_SERVER: (
-        "The replication server did not launch: check that stagingAreaSubnetId exists with free IP "
-        "addresses, that replicationServersSecurityGroupsIDs exist in the same VPC, that the instance "
-        "type is offered in the subnet's Availability Zone, and the EC2 quotas."
-    ),
-    _Err.FAILED_TO_BOOT_REPLICATION_SERVER: (
-        "The replication server launched but did not boot: check the KMS key (grants for the MGN "
-        "service-linked role when ebsEncryption=CUSTOM), capacity for the instance type in the "
-        f"Availability Zone, and {_MGN_PATH}."
-    ),
-    _Err.FAILED_TO_AUTHENTICATE_WITH_SERVICE: (
-        "The replication server could not reach MGN over TCP 443 from the staging subnet: check "
-        f"{_MGN_PATH}; the ec2 interface endpoint needs the same (private DNS on, 443 admitted)."
-    ),
-    _Err.FAILED_TO_DOWNLOAD_REPLICATION_SOFTWARE: (
-        f"The replication server could not download its software from S3: check {_S3_PATH}; and {_MGN_PATH}."
-    ),
-    _Err.FAILED_TO_CREATE_STAGING_DISKS: (
-        "MGN could not create the staging EBS volumes: check the EBS quotas for defaultLargeStagingDiskType "
-        "and the replicated disks' stagingDiskType, and the KMS key policy when ebsEncryption=CUSTOM; this "
-        "is not a network problem."
-    ),
-    _Err.FAILED_TO_ATTACH_STAGING_DISKS: (
-        "The staging disks could not be attached to the replication server: check the KMS grants when "
-        "ebsEncryption=CUSTOM, the volumes-per-instance limit (useDedicatedReplicationServer for servers "
-        "with many disks), and the ec2 interface endpoint from the staging subnet (443, private DNS)."
-    ),
-    _Err.FAILED_TO_PAIR_REPLICATION_SERVER_WITH_AGENT: (
-        "MGN could not pair the agent with its replication server: both must reach the mgn endpoint. "
-        f"Check {_AGENT_PATH}; and {_MGN_PATH}."
-    ),
-    _Err.FAILED_TO_CONNECT_AGENT_TO_REPLICATION_SERVER: f"The agent could not connect: check {_DATA_PATH}.",
-    _Err.FAILED_TO_START_DATA_TRANSFER: (
-        "The agent connected but data did not flow: check that nothing between the source and the "
-        "staging subnet (firewall, IPS, proxy) inspects or resets TCP 1500 sessions, the MTU of the "
-        "VPN/Direct Connect path, and free disk and CPU on the source server."
-    ),
-    _Err.UNSUPPORTED_VM_CONFIGURATION: (
-        "MGN does not support this source server's configuration (operating system, boot mode or disk "
-        "layout): check the MGN supported operating systems; this is not a network problem."
-    ),
-    _Err.LAST_SNAPSHOT_JOB_FAILED: (
-        "The last snapshot job failed: check the ec2 interface endpoint from the staging subnet (443, "
-        "private DNS), KMS key access when ebsEncryption=CUSTOM, and the EBS snapshot quotas."
-    ),
-    _Err.FAILED_TO_SETUP_FSX_PROXY: (
-        "The FSx for ONTAP proxy could not be set up: check that the storage virtual machine is reachable "
-        "from the staging subnet, the credentials secret (and a secretsmanager endpoint on a private "
-        "network), and the FsxProxy roles."
-    ),
-    _Err.FAILED_TO_CREATE_FSX_SNAPSHOT: (
-        "The FSx for ONTAP snapshot failed: check the storage virtual machine, its credentials secret "
-        "and the FSx quotas."
-    ),
-}
-
-# What to check when a server waits in a phase for too long (deadline) or cannot go on alone.
-PHASE_HINTS: dict[Phase, str] = {
-    Phase.NOT_REGISTERED: (
-        "No agent has registered this server: run the install step again and read its output; the "
-        f"installer needs {_AGENT_PATH}."
-    ),
-    Phase.REGISTERING: (
-        "The agent registered but replication has not started: check that the agent service runs and "
-        "that replication was not installed with --no-replication (StartReplication starts it)."
-    ),
-    Phase.INITIATING: "Initiation is slow or hanging: check the current step's requirements.",
-    Phase.SYNCING: (
-        "Initial sync copies every disk block once and is bounded by bandwidth: check bandwidthThrottling "
-        "on the server's replication configuration and the capacity of the VPN/Direct Connect link; a "
-        "later deadline may be all it needs."
-    ),
-    Phase.RESCAN: (
-        "A rescan re-reads every disk block after a restart or lost change tracking: give it time, "
-        "and check the source server's disk load."
-    ),
-    Phase.BACKLOG: ERROR_HINTS[_Err.NOT_CONVERGING],
-    Phase.CREATING_SNAPSHOT: ERROR_HINTS[_Err.SNAPSHOTS_FAILURE],
-    Phase.SNAPSHOT_SHIPPING: "Snapshot shipping replication is not agent based; follow it in the MGN console.",
-    Phase.HEALTHY: (
-        "Replication is continuous but the lifecycle is not yet READY_FOR_TEST: MGN sets it after the "
-        "first consistent snapshot; poll again shortly."
-    ),
-    Phase.STALLED: (
-        f"MGN reports a stall without an error yet: poll again shortly; if it persists, check {_DATA_PATH}."
-    ),
-    Phase.PAUSED: "Replication was paused (PauseReplication): ResumeReplication continues where it stopped.",
-    Phase.STOPPED: (
-        "Replication was stopped (StopReplication) and does not resume on its own: StartReplication "
-        "starts it again (with a rescan)."
-    ),
-    Phase.DISCONNECTED: (
-        "The server was disconnected from MGN (DisconnectFromService): reinstall the AWS Replication "
-        "Agent to replicate it again."
-    ),
-    Phase.ARCHIVED: "The server is archived in MGN: remove it from the wave, or reinstall the agent to migrate it.",
-    Phase.UNKNOWN: (
-        "MGN reported a state this version of mgn-wave does not know: check the server in the MGN console "
-        "and update mgn-wave."
-    ),
 }
 
 _FAILED_PHASES = frozenset({Phase.ARCHIVED, Phase.DISCONNECTED, Phase.STOPPED})
@@ -424,7 +273,7 @@ def _failed_step(view: SourceServerRecord, step: str, state_phase: Phase | None)
         phase=Phase.STALLED if state_phase is Phase.STALLED else Phase.INITIATING,
         outcome=Outcome.FAILED,
         reason=f"{view.name} {where} at initiation step {step}" + (f" with {error}." if error else "."),
-        hint=_error_hint(error) or PHASE_HINTS[Phase.STALLED],
+        hint=error_hint(error) or PHASE_HINTS[Phase.STALLED],
         step=step,
         failed_step=step,
         stalled=True,
@@ -440,7 +289,7 @@ def _stalled(view: SourceServerRecord) -> _Judgement:
         phase=Phase.STALLED,
         outcome=Outcome.FAILED,
         reason=f"{view.name} is stalled with {error}.",
-        hint=_error_hint(error) or PHASE_HINTS[Phase.STALLED],
+        hint=error_hint(error) or PHASE_HINTS[Phase.STALLED],
         step=view.current_step,
         stalled=True,
     )
@@ -489,7 +338,7 @@ def _in_progress(view: SourceServerRecord, phase: Phase) -> _Judgement:
         position = view.step_position
         detail = f": step {step} ({position})" if step else ""
         error = _step_error(step)
-        hint = f"Should {step} fail, MGN reports {error}. {_error_hint(error)}" if error else ""
+        hint = f"Should {step} fail, MGN reports {error}. {error_hint(error)}" if error else ""
         return _Judgement(
             phase=phase,
             outcome=Outcome.WAITING,
@@ -529,13 +378,6 @@ def _step_error(step: str | None) -> str | None:
         return None
 
 
-def _error_hint(error: str | None) -> str:
-    try:
-        return ERROR_HINTS[DataReplicationErrorCode(error)] if error else ""
-    except ValueError:
-        return ""
-
-
 def _lifecycle_role(lifecycle: str | None) -> Phase | str | None:
     try:
         return LIFECYCLE_ROLE[LifeCycleState(lifecycle)] if lifecycle else None
@@ -550,7 +392,7 @@ def _state_phase(state: str | None) -> Phase | None:
         return None
 
 
-# --- reading the SourceServer defensively --------------------------------------------------------
+# --- text -------------------------------------------------------------------------------------------
 
 
 def _iso(moment: datetime) -> str:

@@ -22,10 +22,8 @@ from mgn_wave.models.verdict import (
     ReplicationVerdict,
 )
 from mgn_wave.replication.classifier import (
-    ERROR_HINTS,
     LIFECYCLE_EVENT,
     LIFECYCLE_ROLE,
-    PHASE_HINTS,
     PHASE_OF_STATE,
     STALLED_EVENT,
     STEP_ERRORS,
@@ -33,6 +31,7 @@ from mgn_wave.replication.classifier import (
     event_may_change_verdict,
     is_decisive,
 )
+from mgn_wave.replication.hints import ERROR_HINTS, PHASE_HINTS
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 SERVER_ID = "s-1234567890abcdefg"
