@@ -9,7 +9,7 @@
 # again here against the same allow-list as in Python and in the document before it is used.
 #
 # The last line of standard output is always `MGN_WAVE_RESULT {json}` (see parse_result in
-# functions/mgn_wave/install/parameters.py). SSM keeps only the first 24,000 characters of the
+# functions/mgn_wave/install/node_result.py). SSM keeps only the first 24,000 characters of the
 # output, so this script prints little: the installer's own output goes to a file and only its
 # last lines are shown, with the credentials removed.
 #

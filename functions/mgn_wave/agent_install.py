@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from mgn_wave.errors import PrivatePathIncompleteError
-from mgn_wave.install.parameters import NodeStatus, parse_result
+from mgn_wave.install.node_result import NodeStatus, parse_result
 from mgn_wave.models.server import InstalledServer, ServerResult, ServerStatus, Stage
 from mgn_wave.models.source_server import SourceServerRecord
 from mgn_wave.preflight.checks.common import find_endpoint

@@ -13,7 +13,7 @@ import tree_sitter
 import tree_sitter_powershell
 
 from agent.document import LINUX_SCRIPT, WINDOWS_SCRIPT
-from mgn_wave.install import parameters
+from mgn_wave.install import node_result, parameters
 from mgn_wave.install.parameters import DOCUMENT_PARAMETERS
 from mgn_wave_emu.fleet import sandbox
 
@@ -131,12 +131,12 @@ def test_install_scripts_report_only_the_finding_codes_python_knows() -> None:
     # Given the codes each script can put on a server's result
     linux = set(re.findall(r"^\s*add_finding ([A-Z0-9_]+) ", LINUX_CODE, re.MULTILINE))
     windows = set(re.findall(r"Add-Finding '([A-Z0-9_]+)'", WINDOWS_CODE))
-    known = set(parameters.NODE_FINDING_CODES)
+    known = set(node_result.NODE_FINDING_CODES)
     # Then the Linux script uses every code Python documents and no other; the Windows one a subset
     # (it has no external tools to miss)
     assert linux == known
     assert windows <= known
-    assert known - windows == {parameters.SOURCE_TOOL_MISSING}
+    assert known - windows == {node_result.SOURCE_TOOL_MISSING}
     # And the README lists each for operators
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     assert all(f"`{code}`" in readme for code in known)

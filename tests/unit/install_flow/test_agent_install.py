@@ -8,7 +8,7 @@ import json
 import pytest
 
 from mgn_wave.agent_install import DnsMode, PrivateEndpoints, install_outcome, installer_settings, known_to_mgn
-from mgn_wave.install.parameters import RESULT_MARKER
+from mgn_wave.install.node_result import RESULT_MARKER
 from mgn_wave.models.server import InstalledServer, ServerResult, ServerStatus, Stage
 
 ENDPOINTS = PrivateEndpoints(
