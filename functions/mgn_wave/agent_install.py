@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from mgn_wave.errors import PrivatePathIncompleteError
 from mgn_wave.install.node_result import NodeStatus, parse_result
-from mgn_wave.models.server import InstalledServer, ServerResult, ServerStatus, Stage
+from mgn_wave.models.server import InstalledServer, ServerResult, Stage
 from mgn_wave.models.source_server import SourceServerRecord
 from mgn_wave.preflight.checks.common import find_endpoint
 from mgn_wave.preflight.checks.endpoints import regional_dns_name
@@ -114,13 +114,12 @@ def known_to_mgn(servers: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str,
 
 
 def skipped_as_registered(instance_id: str, server: Mapping[str, Any], phase: str) -> ServerResult:
-    return ServerResult(
-        instance_id=instance_id,
+    return ServerResult.skipped(
+        instance_id,
+        Stage.INSTALL,
+        f"already registered with MGN as {server['sourceServerID']} ({phase}); not reinstalled",
+        'Start the wave with "force": true to reinstall the agent.',
         source_server_id=str(server["sourceServerID"]),
-        status=ServerStatus.SKIPPED,
-        stage=Stage.INSTALL,
-        reason=f"already registered with MGN as {server['sourceServerID']} ({phase}); not reinstalled",
-        hint='Start the wave with "force": true to reinstall the agent.',
     )
 
 
@@ -146,12 +145,11 @@ def install_outcome(instance_id: str, status: str, invocation: Mapping[str, Any]
         return InstalledServer(instance_id=instance_id, source_server_id=node.source_server_id)
     stderr_tail = str(invocation.get("StandardErrorContent", ""))[-600:]
     if node.status is NodeStatus.PROBE_FAILED:
-        return ServerResult(
-            instance_id=instance_id,
-            status=ServerStatus.FAILED,
-            stage=Stage.PROBE,
-            reason=node.reason or "the source server's own checks failed; nothing was downloaded",
-            hint="; ".join(f"{f.code}: {f.detail}" for f in node.findings),
+        return ServerResult.failed(
+            instance_id,
+            Stage.PROBE,
+            node.reason or "the source server's own checks failed; nothing was downloaded",
+            "; ".join(f"{f.code}: {f.detail}" for f in node.findings),
             findings=tuple({"code": f.code, "detail": f.detail} for f in node.findings),
         )
     details = str(invocation.get("StatusDetails", status))
@@ -159,9 +157,7 @@ def install_outcome(instance_id: str, status: str, invocation: Mapping[str, Any]
     reason = node.reason or f"Run Command ended {status} ({details})"
     if stderr_tail.strip():
         reason = f"{reason}; stderr: {stderr_tail.strip()}"
-    return ServerResult(
-        instance_id=instance_id, status=ServerStatus.FAILED, stage=Stage.INSTALL, reason=reason, hint=hint
-    )
+    return ServerResult.failed(instance_id, Stage.INSTALL, reason, hint)
 
 
 INSTALL_HINTS = {
@@ -195,12 +191,11 @@ def actively_replicating(servers: Iterable[Mapping[str, Any]]) -> int:
 
 
 def over_quota(instance_id: str, active: int, quota: int) -> ServerResult:
-    return ServerResult(
-        instance_id=instance_id,
-        status=ServerStatus.SKIPPED,
-        stage=Stage.INSTALL,
-        reason=f"not installed: {active} servers already replicate and MGN allows {quota} at a time in this Region",
-        hint="Run it in a later wave once others have finished (cut over or archived), or request an increase "
+    return ServerResult.skipped(
+        instance_id,
+        Stage.INSTALL,
+        f"not installed: {active} servers already replicate and MGN allows {quota} at a time in this Region",
+        "Run it in a later wave once others have finished (cut over or archived), or request an increase "
         "of the MGN quota 'Max Active Source Servers' (L-9A599620) and raise the stack parameter "
         "ActiveReplicationQuota.",
     )

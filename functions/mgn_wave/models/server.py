@@ -53,6 +53,43 @@ class ServerResult(_Model):
     findings: tuple[dict[str, Any], ...] = ()
     timings: dict[str, Any] = Field(default_factory=dict)
 
+    # The one way the Python steps build a result that is not a replication verdict (the verdict's
+    # result is built by the state machine's ServerResult state; tests/static/test_server_result.py
+    # holds the state machine's three result states to this model).
+    @classmethod
+    def failed(
+        cls,
+        instance_id: str,
+        stage: Stage,
+        reason: str,
+        hint: str = "",
+        *,
+        source_server_id: str | None = None,
+        findings: tuple[dict[str, Any], ...] = (),
+    ) -> ServerResult:
+        return cls(
+            instance_id=instance_id,
+            source_server_id=source_server_id,
+            status=ServerStatus.FAILED,
+            stage=stage,
+            reason=reason,
+            hint=hint,
+            findings=findings,
+        )
+
+    @classmethod
+    def skipped(
+        cls, instance_id: str, stage: Stage, reason: str, hint: str = "", *, source_server_id: str | None = None
+    ) -> ServerResult:
+        return cls(
+            instance_id=instance_id,
+            source_server_id=source_server_id,
+            status=ServerStatus.SKIPPED,
+            stage=stage,
+            reason=reason,
+            hint=hint,
+        )
+
 
 class ResolvedWave(_Model):
     servers: tuple[ManagedNode, ...]

@@ -27,7 +27,6 @@ from mgn_wave.models.server import (
     InstallSettings,
     ManagedNode,
     ServerResult,
-    ServerStatus,
     Stage,
 )
 from mgn_wave.models.verdict import Outcome
@@ -85,12 +84,7 @@ def install_agents(
             results.append(skipped_as_registered(node.instance_id, server, verdict.phase))
         elif wave_input.dry_run:
             results.append(
-                ServerResult(
-                    instance_id=node.instance_id,
-                    status=ServerStatus.SKIPPED,
-                    stage=Stage.INSTALL,
-                    reason="dry run: the agent would be installed here",
-                )
+                ServerResult.skipped(node.instance_id, Stage.INSTALL, "dry run: the agent would be installed here")
             )
         else:
             to_install.setdefault(node.platform, []).append(node.instance_id)

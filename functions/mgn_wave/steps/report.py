@@ -18,12 +18,11 @@ def unaccounted(expected: list[str], results: list[ServerResult]) -> list[Server
     one) still gets a line in the report: nothing is lost silently."""
     recorded = {result.instance_id for result in results}
     return [
-        ServerResult(
-            instance_id=instance_id,
-            status=ServerStatus.FAILED,
-            stage=Stage.REPLICATION,
-            reason="no result was recorded for this server: its per-server execution ended without one",
-            hint="See the ForEachServer Map Run of this execution in the Step Functions console; rerun the wave "
+        ServerResult.failed(
+            instance_id,
+            Stage.REPLICATION,
+            "no result was recorded for this server: its per-server execution ended without one",
+            "See the ForEachServer Map Run of this execution in the Step Functions console; rerun the wave "
             "(servers already replicating are skipped).",
         )
         for instance_id in expected

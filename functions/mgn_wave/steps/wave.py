@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from mgn_wave import timeutil
 from mgn_wave.adapters.wave_store import RESULT_TTL_SECONDS
-from mgn_wave.models.server import ResolvedWave, ServerResult, ServerStatus, Stage, WaveServers
+from mgn_wave.models.server import ResolvedWave, ServerResult, Stage, WaveServers
 
 if TYPE_CHECKING:
     from mgn_wave.adapters.ssm import SsmAdapter
@@ -27,12 +27,11 @@ def resolve_servers(wave_input: WaveInput, *, wave_tag_key: str, deadline_hours:
         nodes = ssm.managed_nodes(tag=(wave_tag_key, wave_input.wave))
     found = {node.instance_id: node for node in nodes}
     results = [
-        ServerResult(
-            instance_id=instance_id,
-            status=ServerStatus.FAILED,
-            stage=Stage.RESOLVE,
-            reason=f"{instance_id} is not an SSM managed node in this Region",
-            hint="Register it with SSM (hybrid activation for on-premises servers) and check that the ssm, "
+        ServerResult.failed(
+            instance_id,
+            Stage.RESOLVE,
+            f"{instance_id} is not an SSM managed node in this Region",
+            "Register it with SSM (hybrid activation for on-premises servers) and check that the ssm, "
             "ssmmessages and ec2messages endpoints are reachable from it.",
         )
         for instance_id in (wave_input.instance_ids or ())
@@ -42,22 +41,20 @@ def resolve_servers(wave_input: WaveInput, *, wave_tag_key: str, deadline_hours:
     for node in found.values():
         if not node.online:
             results.append(
-                ServerResult(
-                    instance_id=node.instance_id,
-                    status=ServerStatus.FAILED,
-                    stage=Stage.RESOLVE,
-                    reason=f"the SSM Agent on {node.instance_id} is {node.ping_status}, so Run Command cannot reach it",
-                    hint="Start the SSM Agent and check TCP 443 from the server to the ssm, ssmmessages and "
+                ServerResult.failed(
+                    node.instance_id,
+                    Stage.RESOLVE,
+                    f"the SSM Agent on {node.instance_id} is {node.ping_status}, so Run Command cannot reach it",
+                    "Start the SSM Agent and check TCP 443 from the server to the ssm, ssmmessages and "
                     "ec2messages endpoints.",
                 )
             )
         elif node.platform not in SUPPORTED_PLATFORMS:
             results.append(
-                ServerResult(
-                    instance_id=node.instance_id,
-                    status=ServerStatus.SKIPPED,
-                    stage=Stage.RESOLVE,
-                    reason=f"platform {node.platform} is not supported by the AWS Replication Agent",
+                ServerResult.skipped(
+                    node.instance_id,
+                    Stage.RESOLVE,
+                    f"platform {node.platform} is not supported by the AWS Replication Agent",
                 )
             )
         else:
