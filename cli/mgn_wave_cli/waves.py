@@ -32,7 +32,7 @@ from mgn_wave.models.findings import Finding
 from mgn_wave.models.server import ServerResult, WaveSummary
 from mgn_wave.models.source_server import SourceServerRecord
 from mgn_wave.models.wave import validate_wave_input
-from mgn_wave.replication.classifier import classify
+from mgn_wave.replication_wait.classifier import classify
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from mypy_boto3_stepfunctions.type_defs import GetExecutionHistoryInputTypeDef
 
     from mgn_wave.adapters.mgn import MgnAdapter
-    from mgn_wave.models.verdict import ReplicationVerdict
+    from mgn_wave.replication_wait.models import ReplicationVerdict
 
 STATE_MACHINE_OUTPUT = "StateMachineArn"  # template.yaml Outputs
 FINISHED = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}

@@ -165,7 +165,7 @@ def _replicating_server(aws: EmulatedAws) -> str:
     return str(server_id)
 
 
-# A stopped wave's token is proven ignored in tests/unit/replication/test_watch_steps.py: moto's
+# A stopped wave's token is proven ignored in tests/unit/replication_wait/test_watch_steps.py: moto's
 # engine ends a stopped execution that waits on a task token only after the token is answered,
 # so here a completion can reach it first (AWS stops it at once).
 

@@ -15,8 +15,8 @@ import pytest
 from moto import mock_aws
 
 from mgn_wave.models.replication import PRIVATE_PATH_FIXED
-from mgn_wave.models.verdict import Outcome, Phase
-from mgn_wave.replication.classifier import classify
+from mgn_wave.replication_wait.classifier import classify
+from mgn_wave.replication_wait.models import Outcome, Phase
 from mgn_wave_emu.clock import EPOCH, VirtualClock
 from mgn_wave_emu.harness import EmulatedAws
 from mgn_wave_emu.hooks import router

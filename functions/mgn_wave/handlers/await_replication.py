@@ -13,7 +13,7 @@ from mgn_wave.adapters.clients import dynamodb_client
 from mgn_wave.adapters.tokens import TaskTokenStore
 from mgn_wave.models.validation import parse_model
 from mgn_wave.observability import logger, tracer
-from mgn_wave.steps.replication import start_waiting
+from mgn_wave.replication_wait.flow import start_waiting
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

@@ -14,7 +14,7 @@ from mgn_wave.adapters.clients import mgn_client
 from mgn_wave.adapters.mgn import MgnAdapter
 from mgn_wave.models.validation import parse_model
 from mgn_wave.observability import logger, tracer
-from mgn_wave.steps.replication import replication_verdict
+from mgn_wave.replication_wait.flow import replication_verdict
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

@@ -13,7 +13,7 @@ from mgn_wave.adapters.mgn import MgnAdapter
 from mgn_wave.adapters.tokens import CallbackAdapter, TaskTokenStore
 from mgn_wave.errors import TransientAwsError
 from mgn_wave.observability import logger, tracer
-from mgn_wave.steps.replication import on_mgn_events
+from mgn_wave.replication_wait.flow import on_mgn_events
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

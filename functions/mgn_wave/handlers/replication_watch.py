@@ -13,7 +13,7 @@ from mgn_wave.adapters.clients import dynamodb_client, mgn_client, sfn_client
 from mgn_wave.adapters.mgn import MgnAdapter
 from mgn_wave.adapters.tokens import CallbackAdapter, ExecutionStatusAdapter, TaskTokenStore
 from mgn_wave.observability import logger, tracer
-from mgn_wave.steps.replication import watch_pass
+from mgn_wave.replication_wait.flow import watch_pass
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

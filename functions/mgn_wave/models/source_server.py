@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from mgn_wave.models.verdict import InitiationStepStatus, Phase, ReplicationError, ReplicationTimings
+from mgn_wave.replication_wait.models import InitiationStepStatus, Phase, ReplicationError, ReplicationTimings
 
 
 def utc(moment: datetime) -> datetime:

@@ -29,8 +29,8 @@ from mgn_wave.models.server import (
     ServerResult,
     Stage,
 )
-from mgn_wave.models.verdict import Outcome
-from mgn_wave.replication.classifier import classify
+from mgn_wave.replication_wait.classifier import classify
+from mgn_wave.replication_wait.models import Outcome
 from mgn_wave.steps.wave import result_expiry, wave_key
 
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mgn_wave.replication.classifier import source_server_ids_of as source_servers_of
+from mgn_wave.replication_wait.classifier import source_server_ids_of as source_servers_of
 from mgn_wave.steps.report import summarize
 
 ARN = "arn:aws:mgn:us-east-1:111122223333:source-server/s-12345678901234567"

@@ -13,15 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mgn_wave.models.mgn import DataReplicationState, LifeCycleState
-from mgn_wave.models.verdict import (
-    DataReplicationErrorCode,
-    InitiationStep,
-    InitiationStepStatus,
-    Outcome,
-    Phase,
-    ReplicationVerdict,
-)
-from mgn_wave.replication.classifier import (
+from mgn_wave.replication_wait.classifier import (
     LIFECYCLE_EVENT,
     LIFECYCLE_ROLE,
     PHASE_OF_STATE,
@@ -31,7 +23,15 @@ from mgn_wave.replication.classifier import (
     event_may_change_verdict,
     is_decisive,
 )
-from mgn_wave.replication.hints import ERROR_HINTS, PHASE_HINTS
+from mgn_wave.replication_wait.hints import ERROR_HINTS, PHASE_HINTS
+from mgn_wave.replication_wait.models import (
+    DataReplicationErrorCode,
+    InitiationStep,
+    InitiationStepStatus,
+    Outcome,
+    Phase,
+    ReplicationVerdict,
+)
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 SERVER_ID = "s-1234567890abcdefg"

@@ -4,7 +4,7 @@ written for the operator who has to fix the network or the settings. The verdict
 
 from __future__ import annotations
 
-from mgn_wave.models.verdict import DataReplicationErrorCode, Phase
+from mgn_wave.replication_wait.models import DataReplicationErrorCode, Phase
 
 _Err = DataReplicationErrorCode
 

@@ -13,7 +13,7 @@ import pytest
 from mgn_wave import timeutil
 from mgn_wave.adapters.tokens import ParkedToken
 from mgn_wave.errors import TransientAwsError
-from mgn_wave.steps.replication import decide_waiting, on_mgn_events, watch_pass
+from mgn_wave.replication_wait.flow import decide_waiting, on_mgn_events, watch_pass
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 DEADLINE = NOW + timedelta(hours=48)

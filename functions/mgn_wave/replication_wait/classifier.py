@@ -27,14 +27,14 @@ from typing import TYPE_CHECKING, Any
 from mgn_wave import ids
 from mgn_wave.models.mgn import DataReplicationState, LifeCycleState
 from mgn_wave.models.source_server import SourceServerRecord, utc
-from mgn_wave.models.verdict import (
+from mgn_wave.replication_wait.hints import PHASE_HINTS, error_hint
+from mgn_wave.replication_wait.models import (
     DataReplicationErrorCode,
     InitiationStep,
     Outcome,
     Phase,
     ReplicationVerdict,
 )
-from mgn_wave.replication.hints import PHASE_HINTS, error_hint
 
 if TYPE_CHECKING:
     from datetime import datetime, timedelta

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from mgn_wave.models.verdict import Outcome, Phase
-from mgn_wave.replication.classifier import classify
+from mgn_wave.replication_wait.classifier import classify
+from mgn_wave.replication_wait.models import Outcome, Phase
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 GRACE = timedelta(minutes=120)

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 
 from mgn_wave import timeutil
 from mgn_wave.errors import AwsResourceNotFoundError, TransientAwsError
-from mgn_wave.models.verdict import Outcome, Phase, ReplicationVerdict
-from mgn_wave.replication.classifier import classify, event_may_change_verdict, source_server_ids_of
-from mgn_wave.replication.hints import PHASE_HINTS
+from mgn_wave.replication_wait.classifier import classify, event_may_change_verdict, source_server_ids_of
+from mgn_wave.replication_wait.hints import PHASE_HINTS
+from mgn_wave.replication_wait.models import Outcome, Phase, ReplicationVerdict
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
