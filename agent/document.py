@@ -3,7 +3,7 @@
 `render_document` builds the document (schema 2.2) from `DOCUMENT_PARAMETERS` and the two scripts
 beside this file: every parameter is a `String` with `interpolationType: ENV_VAR` (the node reads
 `SSM_<Name>`, the script text never changes) and `allowedPattern` set to the Python allow-list
-itself, so the document cannot drift from `mgn_wave.install.parameters`.
+itself, so the document cannot drift from `mgn_wave.agent_install.parameters`.
 
 `python -m agent.document --write template.yaml` rewrites the `Content:` of the resource
 `InstallAgentDocument` between the marker comments; `--check` fails when the template is stale;
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from mgn_wave.install.parameters import (
+from mgn_wave.agent_install.parameters import (
     DOCUMENT_PARAMETERS,
     EXECUTION_TIMEOUT_SECONDS,
     LINUX_STEP_NAME,

@@ -9,7 +9,7 @@
 # again here against the same allow-list as in Python and in the document before it is used.
 #
 # The last line of standard output is always `MGN_WAVE_RESULT {json}` (see parse_result in
-# functions/mgn_wave/install/node_result.py). SSM keeps only the first 24,000 characters of the
+# functions/mgn_wave/agent_install/node_result.py). SSM keeps only the first 24,000 characters of the
 # output, so this script prints little: the installer's own output goes to a file and only its
 # last lines are shown, with the credentials removed.
 #
@@ -36,7 +36,7 @@ readonly HOSTS_BEGIN="# BEGIN mgn-wave"
 readonly HOSTS_END="# END mgn-wave"
 readonly HOSTS_FILE_PATTERN='^/[A-Za-z0-9._/-]+$'
 
-# Allow-lists: verbatim copies of functions/mgn_wave/install/parameters.py (a static test holds
+# Allow-lists: verbatim copies of functions/mgn_wave/agent_install/parameters.py (a static test holds
 # them equal). Only syntax that POSIX ERE, Python, Go and .NET read alike.
 readonly IPV4_PATTERN='^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$'
 readonly MODE_PATTERN='^(probe|install)$'
@@ -284,7 +284,7 @@ hashes_host() {
 }
 
 # The installer's --s3-endpoint, in the form S3EndpointForm names (installer_s3_endpoint in
-# functions/mgn_wave/install/parameters.py). The probe resolves this very name.
+# functions/mgn_wave/agent_install/parameters.py). The probe resolves this very name.
 installer_s3_endpoint() {
   case $s3_endpoint_form in
     bucket) printf 'bucket.%s' "$s3_endpoint" ;;
@@ -337,7 +337,7 @@ canonical_cidr() {
   (( (network & $(cidr_mask "${1#*/}")) == network ))
 }
 
-# Inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 (functions/mgn_wave/install/parameters.py
+# Inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 (functions/mgn_wave/agent_install/parameters.py
 # PRIVATE_NETWORKS).
 private_cidr() {
   local network bits range

@@ -32,7 +32,7 @@ $MaxFindings = 16
 $HostsBegin = '# BEGIN mgn-wave'
 $HostsEnd = '# END mgn-wave'
 
-# Allow-lists: verbatim copies of functions/mgn_wave/install/parameters.py (a static test holds
+# Allow-lists: verbatim copies of functions/mgn_wave/agent_install/parameters.py (a static test holds
 # them equal). .NET's `$` also matches before a final newline, so control characters are refused
 # before any pattern runs.
 $Ipv4Pattern = '^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$'

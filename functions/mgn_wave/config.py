@@ -15,9 +15,9 @@ from pydantic import ValidationError
 from mgn_wave.errors import ConfigurationError
 
 if TYPE_CHECKING:
+    from mgn_wave.agent_install.models import InstallSettings
     from mgn_wave.models.network import PrivatePathTarget
     from mgn_wave.models.replication import ReplicationPolicy
-    from mgn_wave.models.server import InstallSettings
 
 # Every handler imports this module, most read only a name or two: the models a getter returns
 # are imported inside that getter, so a handler's cold start pays only for the ones it uses.
@@ -137,15 +137,15 @@ def idempotency_table_from_env() -> str:
 
 
 def install_settings_from_env() -> InstallSettings:
-    from mgn_wave.agent_install import DnsMode  # noqa: PLC0415 (see the note at the top)
-    from mgn_wave.models.server import InstallSettings  # noqa: PLC0415 (see the note at the top)
+    from mgn_wave.agent_install.models import InstallSettings  # noqa: PLC0415 (see the note at the top)
+    from mgn_wave.agent_install.rules import DnsMode  # noqa: PLC0415 (see the note at the top)
 
     mode = _require("DNS_MODE")
     if mode not in {m.value for m in DnsMode}:
         raise ConfigurationError(
             f"environment variable DNS_MODE: {mode!r} is not one of {[m.value for m in DnsMode]} (from DnsMode)"
         )
-    from mgn_wave.install.parameters import S3_ENDPOINT_FORMS  # noqa: PLC0415 (see the note at the top)
+    from mgn_wave.agent_install.parameters import S3_ENDPOINT_FORMS  # noqa: PLC0415 (see the note at the top)
 
     form = _require("INSTALLER_S3_ENDPOINT_FORM")
     if form not in S3_ENDPOINT_FORMS:

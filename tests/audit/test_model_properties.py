@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from mgn_wave.agent_install.parameters import InstallParameters
 from mgn_wave.errors import InvalidInputError
 from mgn_wave.handlers.await_replication import AwaitRequest
 from mgn_wave.handlers.check_installs import CheckRequest
@@ -20,7 +21,6 @@ from mgn_wave.handlers.park_launch_token import ParkRequest
 from mgn_wave.handlers.poll_replication import PollRequest
 from mgn_wave.handlers.resolve_servers import ResolveRequest
 from mgn_wave.handlers.summarize import SummarizeRequest
-from mgn_wave.install.parameters import InstallParameters
 from mgn_wave.launch.models import LaunchInput
 from mgn_wave.models.network import PrivatePathTarget
 from mgn_wave.models.validation import parse_model

@@ -73,8 +73,8 @@ def test_wheel_installed_in_a_fresh_venv_runs_the_cli(wheel: Path, tmp_path: Pat
         [
             str(python),
             "-c",
-            "import mgn_wave.steps.install, mgn_wave_cli.main, mgn_wave_emu.harness; "
-            "print(mgn_wave.steps.install.__file__)",
+            "import mgn_wave.agent_install.flow, mgn_wave_cli.main, mgn_wave_emu.harness; "
+            "print(mgn_wave.agent_install.flow.__file__)",
         ],
         cwd=tmp_path,
         env=env,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from agent.document import MAX_DOCUMENT_BYTES, main, render_document, rewrite_template
-from mgn_wave.install.parameters import (
+from mgn_wave.agent_install.parameters import (
     DOCUMENT_PARAMETERS,
     EXECUTION_TIMEOUT_SECONDS,
     LINUX_STEP_NAME,

@@ -13,8 +13,8 @@ import tree_sitter
 import tree_sitter_powershell
 
 from agent.document import LINUX_SCRIPT, WINDOWS_SCRIPT
-from mgn_wave.install import node_result, parameters
-from mgn_wave.install.parameters import DOCUMENT_PARAMETERS
+from mgn_wave.agent_install import node_result, parameters
+from mgn_wave.agent_install.parameters import DOCUMENT_PARAMETERS
 from mgn_wave_emu.fleet import sandbox
 
 LINUX = LINUX_SCRIPT.read_text(encoding="ascii")

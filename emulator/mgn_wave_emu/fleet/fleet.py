@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from mgn_wave.install.parameters import (
+from mgn_wave.agent_install.parameters import (
     EXECUTION_TIMEOUT_SECONDS,
     HASHES_BUCKET_PREFIX,
     INSTALLER_BUCKET_PREFIX,

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from mgn_wave.install.node_result import STANDARD_OUTPUT_LIMIT, NodeStatus, parse_result
+from mgn_wave.agent_install.node_result import STANDARD_OUTPUT_LIMIT, NodeStatus, parse_result
 from mgn_wave_emu.fleet.wire import SsmServiceError, error_response, parse_request, ssm_model, success_response
 
 if TYPE_CHECKING:

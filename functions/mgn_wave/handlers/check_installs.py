@@ -9,12 +9,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from mgn_wave import config
 from mgn_wave.adapters.clients import ssm_client
 from mgn_wave.adapters.ssm import SsmAdapter
+from mgn_wave.agent_install.flow import check_installs_into
+from mgn_wave.agent_install.models import InstallCommand
 from mgn_wave.handlers._store import wave_store
-from mgn_wave.models.server import InstallCommand
 from mgn_wave.models.validation import parse_model
 from mgn_wave.models.wave import WaveInput
 from mgn_wave.observability import logger, tracer
-from mgn_wave.steps.install import check_installs_into
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

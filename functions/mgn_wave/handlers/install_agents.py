@@ -21,12 +21,12 @@ from mgn_wave.adapters.ec2 import Ec2Adapter
 from mgn_wave.adapters.mgn import MgnAdapter
 from mgn_wave.adapters.ssm import SsmAdapter
 from mgn_wave.adapters.sts import StsAdapter
+from mgn_wave.agent_install.flow import install_agents
 from mgn_wave.handlers._store import wave_store
 from mgn_wave.models.server import ManagedNode
 from mgn_wave.models.validation import parse_model
 from mgn_wave.models.wave import WaveInput
 from mgn_wave.observability import logger, tracer
-from mgn_wave.steps.install import install_agents
 from mgn_wave.steps.wave import result_expiry, wave_key
 
 if TYPE_CHECKING:

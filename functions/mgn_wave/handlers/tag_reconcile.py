@@ -13,7 +13,7 @@ from mgn_wave.adapters.clients import mgn_client, sfn_client, ssm_client
 from mgn_wave.adapters.executions import ExecutionsAdapter
 from mgn_wave.adapters.mgn import MgnAdapter
 from mgn_wave.adapters.ssm import SsmAdapter
-from mgn_wave.agent_install import known_to_mgn
+from mgn_wave.agent_install.rules import known_to_mgn
 from mgn_wave.observability import logger, tracer
 from mgn_wave.tag_trigger import plan_reconciliation
 

@@ -105,42 +105,6 @@ class WaveSummary(_Model):
     servers: tuple[ServerResult, ...]
 
 
-class InstalledServer(_Model):
-    instance_id: str = Field(alias="instanceId")
-    source_server_id: str = Field(alias="sourceServerId")
-
-
-class InstallCommand(_Model):
-    command_id: str = Field(alias="commandId")
-    platform: str  # one platform per command: its output is read from that platform's step
-    instance_ids: tuple[str, ...] = Field(alias="instanceIds")
-
-
-class InstallLaunch(_Model):
-    """What InstallAgents did: the commands in flight, and the servers that need none."""
-
-    commands: tuple[InstallCommand, ...]
-    results: tuple[ServerResult, ...]
-
-
-class InstallProgress(_Model):
-    pending: bool
-    installed: tuple[InstalledServer, ...] = ()
-    results: tuple[ServerResult, ...] = ()
-
-
-class InstallSettings(_Model):
-    """The stack's install configuration (environment of InstallAgents)."""
-
-    install_role_arn: str
-    document_name: str
-    dns_mode: str
-    s3_endpoint_form: str  # the installer's --s3-endpoint form (stack parameter InstallerS3EndpointForm)
-    min_free_disk_mib: int
-    wave_tag_key: str
-    active_replication_quota: int = 150  # MGN's default "Max Active Source Servers"
-
-
 class WaveServers(_Model):
     """ResolveServers' answer: where the server list is, and the wave's clock."""
 
@@ -152,9 +116,3 @@ class WaveServers(_Model):
     # The TTL (epoch seconds) the state machine's RecordResult writes on each server's result: the
     # same rule as the Python writer's, taken at the wave's deadline (the latest a result is written).
     results_expire_at: int = Field(alias="resultsExpireAt")
-
-
-class InstallsChecked(_Model):
-    pending: bool
-    installed_key: str = Field(default="", alias="installedKey")  # in the wave bucket, once final
-    installed_count: int = Field(default=0, alias="installedCount")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from mgn_wave.install.parameters import (
+from mgn_wave.agent_install.parameters import (
     LINUX_STEP_NAME,
     STEP_NAME_BY_PLATFORM,
     InstallParameters,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from fleet_helpers import MGN_NAME, REGION, Installs
 
-from mgn_wave.install.node_result import (
+from mgn_wave.agent_install.node_result import (
     PARAMETER_REJECTED,
     SOURCE_DNS_NOT_PRIVATE,
     SOURCE_DNS_UNRESOLVED,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fleet_helpers import MGN_NAME, Installs
 
-from mgn_wave.install.node_result import NodeStatus, parse_result
+from mgn_wave.agent_install.node_result import NodeStatus, parse_result
 
 
 def test_install_resolver_mode_writes_no_hosts_entry(resolver_dns: Installs) -> None:

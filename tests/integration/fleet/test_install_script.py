@@ -12,7 +12,7 @@ import figures
 import pytest
 from fleet_helpers import MGN_NAME, Installs
 
-from mgn_wave.install.node_result import (
+from mgn_wave.agent_install.node_result import (
     PARAMETER_REJECTED,
     RESULT_MARKER,
     SOURCE_443_BLOCKED,
@@ -24,7 +24,7 @@ from mgn_wave.install.node_result import (
     NodeStatus,
     parse_result,
 )
-from mgn_wave.install.parameters import DOCUMENT_PARAMETERS
+from mgn_wave.agent_install.parameters import DOCUMENT_PARAMETERS
 from mgn_wave_emu.fleet.fleet import fake_installer
 from mgn_wave_emu.fleet.network import ScenarioNetworkView
 

@@ -9,8 +9,8 @@ import pytest
 from botocore.exceptions import ClientError
 from fleet_helpers import LINUX_NODES, Installs
 
-from mgn_wave.install.node_result import STANDARD_OUTPUT_LIMIT, NodeStatus, parse_result
-from mgn_wave.install.parameters import LINUX_STEP_NAME, WINDOWS_STEP_NAME
+from mgn_wave.agent_install.node_result import STANDARD_OUTPUT_LIMIT, NodeStatus, parse_result
+from mgn_wave.agent_install.parameters import LINUX_STEP_NAME, WINDOWS_STEP_NAME
 
 
 def _error(call: Any, **arguments: Any) -> dict[str, str]:

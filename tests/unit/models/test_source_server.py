@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from mgn_wave.agent_install import actively_replicating, known_to_mgn
+from mgn_wave.agent_install.rules import actively_replicating, known_to_mgn
 from mgn_wave.models.source_server import SourceServerRecord
 
 

@@ -7,7 +7,16 @@ from typing import TYPE_CHECKING, Any
 
 from mgn_wave import timeutil
 from mgn_wave.adapters.ssm import TERMINAL_INVOCATION_STATUSES, chunks
-from mgn_wave.agent_install import (
+from mgn_wave.agent_install.models import (
+    InstallCommand,
+    InstalledServer,
+    InstallLaunch,
+    InstallProgress,
+    InstallsChecked,
+    InstallSettings,
+)
+from mgn_wave.agent_install.parameters import STEP_NAME_BY_PLATFORM, parse_install_parameters
+from mgn_wave.agent_install.rules import (
     DnsMode,
     actively_replicating,
     install_outcome,
@@ -17,18 +26,7 @@ from mgn_wave.agent_install import (
     private_endpoints,
     skipped_as_registered,
 )
-from mgn_wave.install.parameters import STEP_NAME_BY_PLATFORM, parse_install_parameters
-from mgn_wave.models.server import (
-    InstallCommand,
-    InstalledServer,
-    InstallLaunch,
-    InstallProgress,
-    InstallsChecked,
-    InstallSettings,
-    ManagedNode,
-    ServerResult,
-    Stage,
-)
+from mgn_wave.models.server import ManagedNode, ServerResult, Stage
 from mgn_wave.replication_wait.classifier import classify
 from mgn_wave.replication_wait.models import Outcome
 from mgn_wave.steps.wave import result_expiry, wave_key

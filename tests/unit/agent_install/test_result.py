@@ -7,7 +7,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mgn_wave.install.node_result import (
+from mgn_wave.agent_install.node_result import (
     RESULT_MARKER,
     SOURCE_443_BLOCKED,
     STANDARD_OUTPUT_LIMIT,

@@ -1,1 +1,0 @@
-"""The agent install contract: what the install Lambda sends and what the node answers."""
