@@ -17,7 +17,7 @@ from mgn_wave.errors import ConfigurationError
 if TYPE_CHECKING:
     from mgn_wave.agent_install.models import InstallSettings
     from mgn_wave.models.network import PrivatePathTarget
-    from mgn_wave.models.replication import ReplicationPolicy
+    from mgn_wave.replication_settings.models import ReplicationPolicy
 
 # Every handler imports this module, most read only a name or two: the models a getter returns
 # are imported inside that getter, so a handler's cold start pays only for the ones it uses.
@@ -82,7 +82,7 @@ def _staging_area_tags(raw: str | None) -> dict[str, str]:
 
 def replication_policy_from_env(target: PrivatePathTarget) -> ReplicationPolicy:
     """Private-path values from the target, and the operator's optional tuning."""
-    from mgn_wave.models.replication import ReplicationPolicy  # noqa: PLC0415 (see the note at the top)
+    from mgn_wave.replication_settings.models import ReplicationPolicy  # noqa: PLC0415 (see the note at the top)
 
     bandwidth = _optional("BANDWIDTH_THROTTLING_MBPS")
     encryption = _optional("EBS_ENCRYPTION")

@@ -8,9 +8,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from mgn_wave.models.findings import Finding
-from mgn_wave.models.replication import EnforcementReport
 from mgn_wave.models.server import WaveSummary
 from mgn_wave.models.wave import WaveInput
+from mgn_wave.replication_settings.models import EnforcementReport
 
 
 class WaveReport(BaseModel):

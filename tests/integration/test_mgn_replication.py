@@ -14,7 +14,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from mgn_wave.models.replication import PRIVATE_PATH_FIXED
+from mgn_wave.replication_settings.models import PRIVATE_PATH_FIXED
 from mgn_wave.replication_wait.classifier import classify
 from mgn_wave.replication_wait.models import Outcome, Phase
 from mgn_wave_emu.clock import EPOCH, VirtualClock

@@ -5,8 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mgn_wave.errors import AwsResourceNotFoundError, GuardrailViolationError, MgnConflictError
-from mgn_wave.models.replication import Action, EnforcementReport, EnforcementSummary, FieldChange, ResourceDrift
-from mgn_wave.replication_policy import (
+from mgn_wave.replication_settings.models import (
+    Action,
+    EnforcementReport,
+    EnforcementSummary,
+    FieldChange,
+    ResourceDrift,
+)
+from mgn_wave.replication_settings.rules import (
     creation_settings,
     desired_for,
     drift,
@@ -23,8 +29,8 @@ if TYPE_CHECKING:
     from mgn_wave.adapters.mgn import MgnAdapter
     from mgn_wave.adapters.wave_store import WaveStore
     from mgn_wave.models.network import PrivatePathTarget
-    from mgn_wave.models.replication import ReplicationPolicy
     from mgn_wave.models.wave import WaveInput
+    from mgn_wave.replication_settings.models import ReplicationPolicy
 
 
 def enforce_replication_settings(

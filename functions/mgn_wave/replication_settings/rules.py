@@ -6,16 +6,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mgn_wave.errors import AmbiguousTemplateError, AwsResourceNotFoundError
-from mgn_wave.models.replication import CREATE_DEFAULTS, FieldChange
 from mgn_wave.models.source_server import SourceServerRecord
 from mgn_wave.preflight.checks.security_groups import replication_sgs_admit_1500
+from mgn_wave.replication_settings.models import CREATE_DEFAULTS, FieldChange
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
     from mgn_wave.models.network import NetworkSnapshot, PrivatePathTarget
-    from mgn_wave.models.replication import ReplicationPolicy
     from mgn_wave.models.wave import WaveInput
+    from mgn_wave.replication_settings.models import ReplicationPolicy
 
 # Compared as sets: MGN may return the security groups in any order.
 _UNORDERED_FIELDS = {"replicationServersSecurityGroupsIDs"}

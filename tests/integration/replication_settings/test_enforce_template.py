@@ -14,7 +14,7 @@ from mgn_wave.errors import (
     MgnNotInitializedError,
 )
 from mgn_wave.models.mgn import REQUIRED_TEMPLATE_FIELDS
-from mgn_wave.models.replication import CREATE_DEFAULTS, Action, ReplicationPolicy
+from mgn_wave.replication_settings.models import CREATE_DEFAULTS, Action, ReplicationPolicy
 
 if TYPE_CHECKING:
     from tests.integration.replication.conftest import EnforcementWorld
