@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 from rich.panel import Panel
 
 from mgn_wave.models.findings import Finding
-from mgn_wave.models.server import WaveSummary
 from mgn_wave.replication_settings.models import EnforcementReport
+from mgn_wave.waves.models import WaveSummary
 from mgn_wave_cli.render import print_drift, print_findings, print_servers
 from mgn_wave_emu.harness import EmulatedAws
 from mgn_wave_emu.scenario import load_scenario

@@ -26,10 +26,10 @@ from mgn_wave.adapters.mgn import MgnAdapter
 from mgn_wave.errors import InvalidInputError, MgnWaveError
 from mgn_wave.models.network import PrivatePathTarget
 from mgn_wave.models.validation import first_error, parse_model
-from mgn_wave.models.wave import WaveInput
 from mgn_wave.replication_settings.flow import enforce_replication_settings
 from mgn_wave.replication_settings.models import ReplicationPolicy
 from mgn_wave.steps.preflight import check_private_path
+from mgn_wave.waves.models import WaveInput
 from mgn_wave_cli import waves
 from mgn_wave_cli.render import (
     ProgressLog,
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_stepfunctions import SFNClient
 
-    from mgn_wave.models.server import WaveSummary
+    from mgn_wave.waves.models import WaveSummary
 
 app = typer.Typer(
     help="Move server waves into AWS MGN over a private network (DX / VPN / peering).",
@@ -657,7 +657,7 @@ def approve(
     from mgn_wave.adapters.launch_tokens import LaunchTokenStore  # noqa: PLC0415
     from mgn_wave.adapters.tokens import CallbackAdapter  # noqa: PLC0415
     from mgn_wave.launch.approval import approve as approve_cutover  # noqa: PLC0415
-    from mgn_wave.models.wave import WAVE_NAME_PATTERN  # noqa: PLC0415
+    from mgn_wave.waves.models import WAVE_NAME_PATTERN  # noqa: PLC0415
     from mgn_wave_cli.launch import STATE_TABLE_OUTPUT, stack_output  # noqa: PLC0415
 
     if not re.fullmatch(WAVE_NAME_PATTERN, wave):

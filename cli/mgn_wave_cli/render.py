@@ -16,8 +16,9 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from mgn_wave.models.findings import Finding
-    from mgn_wave.models.server import ServerResult, WaveSummary
+    from mgn_wave.models.server import ServerResult
     from mgn_wave.replication_settings.models import EnforcementReport
+    from mgn_wave.waves.models import WaveSummary
     from mgn_wave_cli.waves import Execution, ServerRow, WaveProgress
 
 STATUS_STYLE = {"SUCCEEDED": "green", "FAILED": "bold red", "SKIPPED": "yellow"}

@@ -29,10 +29,10 @@ from mgn_wave.errors import (
     TransientAwsError,
 )
 from mgn_wave.models.findings import Finding
-from mgn_wave.models.server import ServerResult, WaveSummary
+from mgn_wave.models.server import ServerResult
 from mgn_wave.models.source_server import SourceServerRecord
-from mgn_wave.models.wave import validate_wave_input
 from mgn_wave.replication_wait.classifier import classify
+from mgn_wave.waves.models import WaveSummary, validate_wave_input
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping

@@ -24,7 +24,7 @@ from mgn_wave.handlers.summarize import SummarizeRequest
 from mgn_wave.launch.models import LaunchInput
 from mgn_wave.models.network import PrivatePathTarget
 from mgn_wave.models.validation import parse_model
-from mgn_wave.models.wave import WaveInput
+from mgn_wave.waves.models import WaveInput
 
 if TYPE_CHECKING:
     from pydantic import BaseModel

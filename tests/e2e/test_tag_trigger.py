@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mgn_wave.tag_trigger import execution_name_for
+from mgn_wave.waves.tag_trigger import execution_name_for
 from mgn_wave_emu.scenario import load_scenario, parse_scenario
 
 if TYPE_CHECKING:

@@ -163,8 +163,8 @@ def test_summarize_metrics_are_the_ones_the_dashboard_searches() -> None:
 
 
 SAMPLE_EVENT_MODELS = {
-    "validate_input_wave.json": "mgn_wave.models.wave:WaveInput",
-    "validate_input_overrides.json": "mgn_wave.models.wave:WaveInput",
+    "validate_input_wave.json": "mgn_wave.waves.models:WaveInput",
+    "validate_input_overrides.json": "mgn_wave.waves.models:WaveInput",
     "resolve_servers.json": "mgn_wave.handlers.resolve_servers:ResolveRequest",
     "install_agents.json": "mgn_wave.handlers.install_agents:InstallRequest",
     "check_installs.json": "mgn_wave.handlers.check_installs:CheckRequest",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from mgn_wave.adapters.errors import aws_call
 from mgn_wave.errors import InvalidInputError, NodeUnreachableError
-from mgn_wave.models.server import ManagedNode
+from mgn_wave.waves.models import ManagedNode
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence

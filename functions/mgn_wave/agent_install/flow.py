@@ -26,10 +26,10 @@ from mgn_wave.agent_install.rules import (
     private_endpoints,
     skipped_as_registered,
 )
-from mgn_wave.models.server import ManagedNode, ServerResult, Stage
+from mgn_wave.models.server import ServerResult, Stage
 from mgn_wave.replication_wait.classifier import classify
 from mgn_wave.replication_wait.models import Outcome
-from mgn_wave.steps.wave import result_expiry, wave_key
+from mgn_wave.waves.flow import result_expiry, wave_key
 
 if TYPE_CHECKING:
     from mgn_wave.adapters.ec2 import Ec2Adapter
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from mgn_wave.adapters.sts import StsAdapter
     from mgn_wave.adapters.wave_store import WaveStore
     from mgn_wave.models.network import PrivatePathTarget
-    from mgn_wave.models.wave import WaveInput
+    from mgn_wave.waves.models import ManagedNode, WaveInput
 
 
 def install_agents(

@@ -13,8 +13,8 @@ from mgn_wave.agent_install.flow import check_installs_into
 from mgn_wave.agent_install.models import InstallCommand
 from mgn_wave.handlers._store import wave_store
 from mgn_wave.models.validation import parse_model
-from mgn_wave.models.wave import WaveInput
 from mgn_wave.observability import logger, tracer
+from mgn_wave.waves.models import WaveInput
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

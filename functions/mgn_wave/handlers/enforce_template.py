@@ -13,9 +13,9 @@ from mgn_wave.adapters.ec2 import Ec2Adapter
 from mgn_wave.adapters.mgn import MgnAdapter
 from mgn_wave.handlers._store import wave_store
 from mgn_wave.models.validation import parse_model
-from mgn_wave.models.wave import WaveInput
 from mgn_wave.observability import logger, tracer
 from mgn_wave.replication_settings.flow import enforce_replication_settings, store_enforcement_report
+from mgn_wave.waves.models import WaveInput
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

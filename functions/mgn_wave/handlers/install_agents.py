@@ -23,11 +23,10 @@ from mgn_wave.adapters.ssm import SsmAdapter
 from mgn_wave.adapters.sts import StsAdapter
 from mgn_wave.agent_install.flow import install_agents
 from mgn_wave.handlers._store import wave_store
-from mgn_wave.models.server import ManagedNode
 from mgn_wave.models.validation import parse_model
-from mgn_wave.models.wave import WaveInput
 from mgn_wave.observability import logger, tracer
-from mgn_wave.steps.wave import result_expiry, wave_key
+from mgn_wave.waves.flow import result_expiry, wave_key
+from mgn_wave.waves.models import ManagedNode, WaveInput
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

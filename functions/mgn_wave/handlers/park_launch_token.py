@@ -14,8 +14,8 @@ from mgn_wave.adapters.mgn_launch import MgnLaunchAdapter
 from mgn_wave.adapters.tokens import CallbackAdapter
 from mgn_wave.launch.steps import park_for_jobs
 from mgn_wave.models.validation import parse_model
-from mgn_wave.models.wave import WAVE_NAME_PATTERN
 from mgn_wave.observability import logger, tracer
+from mgn_wave.waves.models import WAVE_NAME_PATTERN
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

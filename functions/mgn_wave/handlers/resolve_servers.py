@@ -11,9 +11,9 @@ from mgn_wave.adapters.clients import ssm_client
 from mgn_wave.adapters.ssm import SsmAdapter
 from mgn_wave.handlers._store import wave_store
 from mgn_wave.models.validation import parse_model
-from mgn_wave.models.wave import WaveInput
 from mgn_wave.observability import logger, tracer
-from mgn_wave.steps.wave import resolve_wave
+from mgn_wave.waves.flow import resolve_wave
+from mgn_wave.waves.models import WaveInput
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

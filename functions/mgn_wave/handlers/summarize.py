@@ -12,12 +12,12 @@ from mgn_wave import timeutil
 from mgn_wave.handlers._store import wave_store
 from mgn_wave.models.findings import Finding
 from mgn_wave.models.validation import parse_model
-from mgn_wave.models.wave import WaveInput
 from mgn_wave.observability import logger, metrics, tracer
 from mgn_wave.replication_settings.flow import load_enforcement_report
 from mgn_wave.replication_settings.models import EnforcementSummary
-from mgn_wave.report import WaveReport
-from mgn_wave.steps.report import summarize, unaccounted, write_report
+from mgn_wave.waves.models import WaveInput
+from mgn_wave.waves.report import WaveReport
+from mgn_wave.waves.summary import summarize, unaccounted, write_report
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

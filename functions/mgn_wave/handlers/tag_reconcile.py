@@ -15,7 +15,7 @@ from mgn_wave.adapters.mgn import MgnAdapter
 from mgn_wave.adapters.ssm import SsmAdapter
 from mgn_wave.agent_install.rules import known_to_mgn
 from mgn_wave.observability import logger, tracer
-from mgn_wave.tag_trigger import plan_reconciliation
+from mgn_wave.waves.tag_trigger import plan_reconciliation
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

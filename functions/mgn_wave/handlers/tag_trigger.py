@@ -8,7 +8,7 @@ from mgn_wave import config
 from mgn_wave.adapters.clients import sfn_client
 from mgn_wave.adapters.executions import ExecutionsAdapter
 from mgn_wave.observability import logger, tracer
-from mgn_wave.tag_trigger import join_from_event
+from mgn_wave.waves.tag_trigger import join_from_event
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mgn_wave.models.wave import validate_wave_input
 from mgn_wave.observability import logger, tracer
+from mgn_wave.waves.models import validate_wave_input
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -27,17 +26,6 @@ class Stage(StrEnum):
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True)
-
-
-class ManagedNode(_Model):
-    """A server as SSM sees it."""
-
-    instance_id: str = Field(alias="instanceId")
-    platform: str  # Linux | Windows | MacOS
-    online: bool
-    ping_status: str = Field(alias="pingStatus")
-    computer_name: str | None = Field(default=None, alias="computerName")
-    ip_address: str | None = Field(default=None, alias="ipAddress")
 
 
 class ServerResult(_Model):
@@ -89,30 +77,3 @@ class ServerResult(_Model):
             reason=reason,
             hint=hint,
         )
-
-
-class ResolvedWave(_Model):
-    servers: tuple[ManagedNode, ...]
-    results: tuple[ServerResult, ...]  # servers that cannot take part, with the reason
-    deadline: datetime  # when waiting for replication gives up
-    # How long a server's wait lasts at most: to the deadline (the watch decides long before)
-    wait_seconds: int = Field(alias="waitSeconds")
-
-
-class WaveSummary(_Model):
-    wave: str
-    totals: dict[str, int]
-    servers: tuple[ServerResult, ...]
-
-
-class WaveServers(_Model):
-    """ResolveServers' answer: where the server list is, and the wave's clock."""
-
-    servers_key: str = Field(alias="serversKey")
-    server_count: int = Field(alias="serverCount")
-    deadline: datetime
-    wait_seconds: int = Field(alias="waitSeconds")
-    server_concurrency: int = Field(alias="serverConcurrency")  # child executions at a time
-    # The TTL (epoch seconds) the state machine's RecordResult writes on each server's result: the
-    # same rule as the Python writer's, taken at the wave's deadline (the latest a result is written).
-    results_expire_at: int = Field(alias="resultsExpireAt")

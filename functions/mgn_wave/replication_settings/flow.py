@@ -20,7 +20,7 @@ from mgn_wave.replication_settings.rules import (
     select_template,
     wave_members,
 )
-from mgn_wave.steps.wave import wave_key
+from mgn_wave.waves.flow import wave_key
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from mgn_wave.adapters.mgn import MgnAdapter
     from mgn_wave.adapters.wave_store import WaveStore
     from mgn_wave.models.network import PrivatePathTarget
-    from mgn_wave.models.wave import WaveInput
     from mgn_wave.replication_settings.models import ReplicationPolicy
+    from mgn_wave.waves.models import WaveInput
 
 
 def enforce_replication_settings(

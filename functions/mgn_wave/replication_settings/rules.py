@@ -14,8 +14,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
     from mgn_wave.models.network import NetworkSnapshot, PrivatePathTarget
-    from mgn_wave.models.wave import WaveInput
     from mgn_wave.replication_settings.models import ReplicationPolicy
+    from mgn_wave.waves.models import WaveInput
 
 # Compared as sets: MGN may return the security groups in any order.
 _UNORDERED_FIELDS = {"replicationServersSecurityGroupsIDs"}

@@ -9,9 +9,9 @@ import pytest
 
 from mgn_wave.adapters.ec2 import Ec2Adapter
 from mgn_wave.adapters.mgn import MgnAdapter
-from mgn_wave.models.wave import WaveInput
 from mgn_wave.replication_settings.flow import enforce_replication_settings
 from mgn_wave.replication_settings.models import ReplicationPolicy
+from mgn_wave.waves.models import WaveInput
 from mgn_wave_emu.harness import EmulatedAws
 from mgn_wave_emu.scenario import MgnSpec, load_scenario
 

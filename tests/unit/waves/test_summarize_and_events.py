@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mgn_wave.replication_wait.classifier import source_server_ids_of as source_servers_of
-from mgn_wave.steps.report import summarize
+from mgn_wave.waves.summary import summarize
 
 ARN = "arn:aws:mgn:us-east-1:111122223333:source-server/s-12345678901234567"
 
@@ -52,7 +52,7 @@ def test_source_servers_of_the_sample_events_in_events_folder() -> None:
 
 def test_unaccounted_server_gets_a_failed_result_naming_why() -> None:
     from mgn_wave.models.server import ServerResult, ServerStatus, Stage
-    from mgn_wave.steps.report import unaccounted
+    from mgn_wave.waves.summary import unaccounted
 
     recorded = [
         ServerResult(

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict
 
 from mgn_wave import ids
-from mgn_wave.models.wave import WAVE_NAME_PATTERN
+from mgn_wave.waves.models import WAVE_NAME_PATTERN
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterable, Mapping

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mgn_wave.models.wave import WAVE_NAME_PATTERN
-from mgn_wave.tag_trigger import execution_name_for, join_from_event, plan_reconciliation
+from mgn_wave.waves.models import WAVE_NAME_PATTERN
+from mgn_wave.waves.tag_trigger import execution_name_for, join_from_event, plan_reconciliation
 
 EVENTS = Path(__file__).resolve().parents[3] / "events"
 KEY = "MigrationWave"

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mgn_wave.models.server import ServerResult, ServerStatus, Stage, WaveSummary
-from mgn_wave.report import render_markdown
-from mgn_wave.steps.wave import wave_key
+from mgn_wave.models.server import ServerResult, ServerStatus, Stage
+from mgn_wave.waves.flow import wave_key
+from mgn_wave.waves.models import WaveSummary
+from mgn_wave.waves.report import render_markdown
 
 if TYPE_CHECKING:
     from mgn_wave.adapters.wave_store import WaveStore
-    from mgn_wave.report import WaveReport
+    from mgn_wave.waves.report import WaveReport
 
 
 def unaccounted(expected: list[str], results: list[ServerResult]) -> list[ServerResult]:

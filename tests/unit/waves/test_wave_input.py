@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from mgn_wave.errors import InvalidInputError
-from mgn_wave.models.wave import validate_wave_input
+from mgn_wave.waves.models import validate_wave_input
 
-EVENTS = Path(__file__).resolve().parents[2] / "events"
+EVENTS = Path(__file__).resolve().parents[3] / "events"
 
 
 def test_validate_wave_input_minimal_wave_gets_safe_defaults() -> None:

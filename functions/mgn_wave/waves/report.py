@@ -8,9 +8,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from mgn_wave.models.findings import Finding
-from mgn_wave.models.server import WaveSummary
-from mgn_wave.models.wave import WaveInput
 from mgn_wave.replication_settings.models import EnforcementReport
+from mgn_wave.waves.models import WaveInput, WaveSummary
 
 
 class WaveReport(BaseModel):

@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING
 
 from mgn_wave import timeutil
 from mgn_wave.adapters.wave_store import RESULT_TTL_SECONDS
-from mgn_wave.models.server import ResolvedWave, ServerResult, Stage, WaveServers
+from mgn_wave.models.server import ServerResult, Stage
+from mgn_wave.waves.models import ResolvedWave, WaveServers
 
 if TYPE_CHECKING:
     from mgn_wave.adapters.ssm import SsmAdapter
     from mgn_wave.adapters.wave_store import WaveStore
-    from mgn_wave.models.wave import WaveInput
+    from mgn_wave.waves.models import WaveInput
 
 
 SUPPORTED_PLATFORMS = frozenset({"Linux", "Windows"})
