@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from rich.panel import Panel
 
-from mgn_wave.models.findings import Finding
+from mgn_wave.preflight.findings import Finding
 from mgn_wave.replication_settings.models import EnforcementReport
 from mgn_wave.waves.models import WaveSummary
 from mgn_wave_cli.render import print_drift, print_findings, print_servers

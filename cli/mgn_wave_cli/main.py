@@ -24,11 +24,11 @@ from mgn_wave.adapters.clients import CLIENT_CONFIG
 from mgn_wave.adapters.ec2 import Ec2Adapter
 from mgn_wave.adapters.mgn import MgnAdapter
 from mgn_wave.errors import InvalidInputError, MgnWaveError
-from mgn_wave.models.network import PrivatePathTarget
 from mgn_wave.models.validation import first_error, parse_model
+from mgn_wave.preflight.flow import check_private_path
+from mgn_wave.preflight.network import PrivatePathTarget
 from mgn_wave.replication_settings.flow import enforce_replication_settings
 from mgn_wave.replication_settings.models import ReplicationPolicy
-from mgn_wave.steps.preflight import check_private_path
 from mgn_wave.waves.models import WaveInput
 from mgn_wave_cli import waves
 from mgn_wave_cli.render import (

@@ -10,13 +10,13 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from mgn_wave.models.findings import Severity
+from mgn_wave.preflight.findings import Severity
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from mgn_wave.models.findings import Finding
     from mgn_wave.models.server import ServerResult
+    from mgn_wave.preflight.findings import Finding
     from mgn_wave.replication_settings.models import EnforcementReport
     from mgn_wave.waves.models import WaveSummary
     from mgn_wave_cli.waves import Execution, ServerRow, WaveProgress

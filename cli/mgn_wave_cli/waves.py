@@ -28,9 +28,9 @@ from mgn_wave.errors import (
     MgnWaveError,
     TransientAwsError,
 )
-from mgn_wave.models.findings import Finding
 from mgn_wave.models.server import ServerResult
 from mgn_wave.models.source_server import SourceServerRecord
+from mgn_wave.preflight.findings import Finding
 from mgn_wave.replication_wait.classifier import classify
 from mgn_wave.waves.models import WaveSummary, validate_wave_input
 

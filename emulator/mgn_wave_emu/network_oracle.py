@@ -32,16 +32,6 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from mgn_wave.adapters.ec2 import Ec2Adapter
-from mgn_wave.models.network import (
-    PROTOCOL_ALL,
-    PROTOCOL_TCP,
-    NetworkSnapshot,
-    PrivatePathTarget,
-    RouteTargetKind,
-    SecurityGroup,
-    SgRule,
-    VpcEndpoint,
-)
 from mgn_wave.preflight.checks.common import (
     EPHEMERAL_PORTS,
     GATEWAY,
@@ -60,6 +50,16 @@ from mgn_wave.preflight.checks.security_groups import (
     replication_sgs_admit_1500,
 )
 from mgn_wave.preflight.nacl import evaluate_nacl
+from mgn_wave.preflight.network import (
+    PROTOCOL_ALL,
+    PROTOCOL_TCP,
+    NetworkSnapshot,
+    PrivatePathTarget,
+    RouteTargetKind,
+    SecurityGroup,
+    SgRule,
+    VpcEndpoint,
+)
 from mgn_wave.preflight.routes import effective_route_table
 from mgn_wave_emu.mgn.replication import OracleFailure
 
@@ -69,7 +69,7 @@ if TYPE_CHECKING:
 
     from mypy_boto3_ec2 import EC2Client
 
-    from mgn_wave.models.findings import Finding
+    from mgn_wave.preflight.findings import Finding
     from mgn_wave_emu.clock import VirtualClock
     from mgn_wave_emu.scenario import BuiltScenario
 

@@ -32,8 +32,8 @@ from pydantic import (
 )
 
 from mgn_wave import ids
-from mgn_wave.models.network import PrivatePathTarget
 from mgn_wave.preflight.checks.codes import FINDING_CODES
+from mgn_wave.preflight.network import PrivatePathTarget
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client

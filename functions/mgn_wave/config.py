@@ -16,7 +16,7 @@ from mgn_wave.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from mgn_wave.agent_install.models import InstallSettings
-    from mgn_wave.models.network import PrivatePathTarget
+    from mgn_wave.preflight.network import PrivatePathTarget
     from mgn_wave.replication_settings.models import ReplicationPolicy
 
 # Every handler imports this module, most read only a name or two: the models a getter returns
@@ -44,8 +44,8 @@ def _require(name: str) -> str:
 
 def private_path_from_env() -> PrivatePathTarget:
     """The staging network and source ranges this stack was deployed for."""
-    from mgn_wave.models.network import PrivatePathTarget  # noqa: PLC0415 (see the note at the top)
     from mgn_wave.models.validation import first_error  # noqa: PLC0415 (see the note at the top)
+    from mgn_wave.preflight.network import PrivatePathTarget  # noqa: PLC0415 (see the note at the top)
 
     values: dict[str, object] = {}
     for variable, (_, field) in _PRIVATE_PATH_VARIABLES.items():

@@ -22,8 +22,8 @@ from mgn_wave.handlers.poll_replication import PollRequest
 from mgn_wave.handlers.resolve_servers import ResolveRequest
 from mgn_wave.handlers.summarize import SummarizeRequest
 from mgn_wave.launch.models import LaunchInput
-from mgn_wave.models.network import PrivatePathTarget
 from mgn_wave.models.validation import parse_model
+from mgn_wave.preflight.network import PrivatePathTarget
 from mgn_wave.waves.models import WaveInput
 
 if TYPE_CHECKING:

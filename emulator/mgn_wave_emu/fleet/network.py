@@ -19,13 +19,13 @@ from ipaddress import IPv4Address, IPv4Network
 from typing import TYPE_CHECKING, Protocol
 
 from mgn_wave.adapters.ec2 import Ec2Adapter
-from mgn_wave.models.network import PROTOCOL_TCP, NetworkSnapshot, VpcEndpoint
 from mgn_wave.preflight.checks.nacls import nacl_of_subnet
 
 # The preflight's own SG judgement, reused rather than written twice. They are private there
 # because the preflight only ever asks about whole ranges; a node asks about one address.
 from mgn_wave.preflight.checks.security_groups import endpoint_sg_ids, sgs_admit
 from mgn_wave.preflight.nacl import evaluate_nacl
+from mgn_wave.preflight.network import PROTOCOL_TCP, NetworkSnapshot, VpcEndpoint
 from mgn_wave.preflight.routes import answers
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mgn_wave.adapters.errors import aws_call
-from mgn_wave.models.trail import TrailInfo
+from mgn_wave.preflight.trail_info import TrailInfo
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

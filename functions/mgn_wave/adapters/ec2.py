@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from mgn_wave.adapters.errors import EC2_ERRORS, aws_call
 from mgn_wave.errors import AwsResourceNotFoundError, InvalidInputError
-from mgn_wave.models.network import (
+from mgn_wave.preflight.network import (
     DnsEntry,
     NaclEntry,
     NetworkAcl,

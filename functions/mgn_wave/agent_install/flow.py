@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from mgn_wave.adapters.ssm import SsmAdapter
     from mgn_wave.adapters.sts import StsAdapter
     from mgn_wave.adapters.wave_store import WaveStore
-    from mgn_wave.models.network import PrivatePathTarget
+    from mgn_wave.preflight.network import PrivatePathTarget
     from mgn_wave.waves.models import ManagedNode, WaveInput
 
 

@@ -18,7 +18,7 @@ from mgn_wave.preflight.checks.endpoints import regional_dns_name
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-    from mgn_wave.models.network import NetworkSnapshot, PrivatePathTarget, VpcEndpoint
+    from mgn_wave.preflight.network import NetworkSnapshot, PrivatePathTarget, VpcEndpoint
 
 
 class DnsMode(StrEnum):

@@ -9,7 +9,7 @@ from mgn_wave.adapters.cloudtrail import CloudTrailAdapter
 from mgn_wave.adapters.ec2 import Ec2Adapter
 from mgn_wave.config import private_path_from_env
 from mgn_wave.observability import logger, tracer
-from mgn_wave.steps.preflight import check_private_path
+from mgn_wave.preflight.flow import check_private_path
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

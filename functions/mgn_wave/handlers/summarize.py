@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mgn_wave import timeutil
 from mgn_wave.handlers._store import wave_store
-from mgn_wave.models.findings import Finding
 from mgn_wave.models.validation import parse_model
 from mgn_wave.observability import logger, metrics, tracer
+from mgn_wave.preflight.findings import Finding
 from mgn_wave.replication_settings.flow import load_enforcement_report
 from mgn_wave.replication_settings.models import EnforcementSummary
 from mgn_wave.waves.models import WaveInput

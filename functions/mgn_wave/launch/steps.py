@@ -18,9 +18,9 @@ from mgn_wave.launch.settings import (
 )
 from mgn_wave.launch.target import check_target
 from mgn_wave.launch.verdict import InstanceHealth, judge, launch_failed
-from mgn_wave.models.findings import has_blocker
-from mgn_wave.models.network import PrivatePathTarget
 from mgn_wave.models.source_server import SourceServerRecord
+from mgn_wave.preflight.findings import has_blocker
+from mgn_wave.preflight.network import PrivatePathTarget
 
 if TYPE_CHECKING:
     from collections.abc import Callable

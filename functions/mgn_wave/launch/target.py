@@ -15,15 +15,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mgn_wave.models.findings import Finding, Severity
-from mgn_wave.models.network import PROTOCOL_TCP, RouteTargetKind
 from mgn_wave.preflight.checks.common import find_endpoint, service_name
 from mgn_wave.preflight.checks.nacls import nacl_of_subnet
+from mgn_wave.preflight.findings import Finding, Severity
 from mgn_wave.preflight.nacl import evaluate_nacl
+from mgn_wave.preflight.network import PROTOCOL_TCP, RouteTargetKind
 from mgn_wave.preflight.routes import effective_route_table
 
 if TYPE_CHECKING:
-    from mgn_wave.models.network import NetworkSnapshot, PrivatePathTarget
+    from mgn_wave.preflight.network import NetworkSnapshot, PrivatePathTarget
 
 TARGET_ROUTE_TO_INTERNET = "TARGET_ROUTE_TO_INTERNET"
 TARGET_NACL_BLOCKS = "TARGET_NACL_BLOCKS"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mgn_wave.models.network import PROTOCOL_ALL, NaclEntry, NetworkAcl
+from mgn_wave.preflight.network import PROTOCOL_ALL, NaclEntry, NetworkAcl
 
 if TYPE_CHECKING:
     from ipaddress import IPv4Network

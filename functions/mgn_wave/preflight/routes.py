@@ -23,12 +23,12 @@ from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network, collapse_addresses
 from typing import TYPE_CHECKING
 
-from mgn_wave.models.network import RouteTargetKind
+from mgn_wave.preflight.network import RouteTargetKind
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-    from mgn_wave.models.network import NetworkSnapshot, Route, RouteTable
+    from mgn_wave.preflight.network import NetworkSnapshot, Route, RouteTable
 
 # Route targets that can carry traffic back to a private source network.
 PRIVATE_ROUTE_TARGETS = frozenset(

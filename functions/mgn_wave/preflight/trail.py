@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mgn_wave.models.findings import Finding, Severity
+from mgn_wave.preflight.findings import Finding, Severity
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from mgn_wave.models.trail import TrailInfo
+    from mgn_wave.preflight.trail_info import TrailInfo
 
 CLOUDTRAIL_TRAIL_MISSING = "CLOUDTRAIL_TRAIL_MISSING"
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from mgn_wave.adapters.ec2 import Ec2Adapter
     from mgn_wave.adapters.mgn import MgnAdapter
     from mgn_wave.adapters.wave_store import WaveStore
-    from mgn_wave.models.network import PrivatePathTarget
+    from mgn_wave.preflight.network import PrivatePathTarget
     from mgn_wave.replication_settings.models import ReplicationPolicy
     from mgn_wave.waves.models import WaveInput
 

@@ -13,7 +13,7 @@ from mgn_wave.replication_settings.models import CREATE_DEFAULTS, FieldChange
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
-    from mgn_wave.models.network import NetworkSnapshot, PrivatePathTarget
+    from mgn_wave.preflight.network import NetworkSnapshot, PrivatePathTarget
     from mgn_wave.replication_settings.models import ReplicationPolicy
     from mgn_wave.waves.models import WaveInput
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mgn_wave.models.findings import Finding
+from mgn_wave.preflight.findings import Finding
 from mgn_wave.replication_settings.models import EnforcementReport
 from mgn_wave.waves.models import WaveInput, WaveSummary
 

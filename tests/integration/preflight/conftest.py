@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 
     from mypy_boto3_ec2 import EC2Client
 
-    from mgn_wave.models.findings import Finding
-    from mgn_wave.models.network import PrivatePathTarget
+    from mgn_wave.preflight.findings import Finding
+    from mgn_wave.preflight.network import PrivatePathTarget
     from mgn_wave_emu.scenario import BuiltScenario
 
 REGION = "us-east-1"

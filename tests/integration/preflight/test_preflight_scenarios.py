@@ -14,9 +14,9 @@ from moto.ec2.models import ec2_backends
 
 from mgn_wave.adapters.ec2 import Ec2Adapter
 from mgn_wave.errors import AwsResourceNotFoundError, InvalidInputError
-from mgn_wave.models.findings import Severity
 from mgn_wave.preflight.checks.codes import FINDING_CODES
 from mgn_wave.preflight.checks.common import mgn_s3_buckets
+from mgn_wave.preflight.findings import Severity
 from mgn_wave_emu.scenario import shipped_scenarios
 
 if TYPE_CHECKING:
@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 
     from mypy_boto3_ec2 import EC2Client
 
-    from mgn_wave.models.findings import Finding
-    from mgn_wave.models.network import PrivatePathTarget
+    from mgn_wave.preflight.findings import Finding
+    from mgn_wave.preflight.network import PrivatePathTarget
     from mgn_wave_emu.scenario import BuiltScenario
 
 SOURCE = "10.10.0.0/16"

@@ -18,7 +18,7 @@ from mgn_wave_emu.scenario import MgnSpec, load_scenario
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from mgn_wave.models.network import PrivatePathTarget
+    from mgn_wave.preflight.network import PrivatePathTarget
     from mgn_wave.replication_settings.models import EnforcementReport
     from mgn_wave_emu.mgn import MgnEmulator
 

@@ -14,7 +14,7 @@ from mgn_wave.errors import (
     InvalidInputError,
     TransientAwsError,
 )
-from mgn_wave.models.network import PrivatePathTarget
+from mgn_wave.preflight.network import PrivatePathTarget
 
 TARGET = PrivatePathTarget(
     region="us-east-1",

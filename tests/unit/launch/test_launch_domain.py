@@ -167,7 +167,7 @@ def test_validate_launch_input_bad_field_is_named(execution_input: dict[str, Any
 
 def test_check_target_subnet_without_room_for_every_instance_is_a_blocker() -> None:
     from mgn_wave.launch.target import TARGET_SUBNET_TOO_SMALL, _room
-    from mgn_wave.models.network import PrivatePathTarget
+    from mgn_wave.preflight.network import PrivatePathTarget
 
     path = PrivatePathTarget.model_validate(
         {

@@ -11,7 +11,7 @@ import pytest
 from mgn_wave import ids
 from mgn_wave.agent_install.parameters import REGION_PATTERN, S3_ENDPOINT_PATTERN
 from mgn_wave.errors import InvalidInputError
-from mgn_wave.models.network import PrivatePathTarget
+from mgn_wave.preflight.network import PrivatePathTarget
 from mgn_wave.replication_wait.classifier import source_server_ids_of as source_servers_of
 from mgn_wave.waves.models import validate_wave_input
 from mgn_wave_cli.main import FORM_OF_FLAG

@@ -7,7 +7,7 @@ from ipaddress import IPv4Network
 import pytest
 from pydantic import ValidationError
 
-from mgn_wave.models.network import NaclEntry, PrivatePathTarget, SgRule
+from mgn_wave.preflight.network import NaclEntry, PrivatePathTarget, SgRule
 
 VALID = {
     "region": "us-east-1",

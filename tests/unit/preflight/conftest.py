@@ -12,8 +12,9 @@ from typing import Any, ClassVar
 
 import pytest
 
-from mgn_wave.models.findings import Finding, Severity
-from mgn_wave.models.network import (
+from mgn_wave.preflight.checks import run_preflight
+from mgn_wave.preflight.findings import Finding, Severity
+from mgn_wave.preflight.network import (
     DnsEntry,
     NaclEntry,
     NetworkAcl,
@@ -30,7 +31,6 @@ from mgn_wave.models.network import (
     VpcEndpoint,
     VpcInfo,
 )
-from mgn_wave.preflight.checks import run_preflight
 
 REGION = "us-east-1"
 VPC_ID = "vpc-0a11a11a11a11a11a"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mgn_wave.models.findings import Severity
-from mgn_wave.models.network import DnsEntry
+from mgn_wave.preflight.findings import Severity
+from mgn_wave.preflight.network import DnsEntry
 
 
 def test_run_preflight_clean_network_reports_no_problem(network) -> None:

@@ -6,8 +6,8 @@ from ipaddress import IPv4Network
 
 import pytest
 
-from mgn_wave.models.network import NaclEntry, NetworkAcl
 from mgn_wave.preflight.nacl import DEFAULT_RULE_NUMBER, evaluate_nacl
+from mgn_wave.preflight.network import NaclEntry, NetworkAcl
 
 SOURCE = IPv4Network("10.10.0.0/16")
 
@@ -17,7 +17,7 @@ def _acl(*entries: NaclEntry) -> NetworkAcl:
 
 
 def _entry(rule, action, cidr, *, egress=False, protocol="-1", ports=None) -> NaclEntry:
-    from mgn_wave.models.network import PortRange
+    from mgn_wave.preflight.network import PortRange
 
     return NaclEntry(
         rule_number=rule,

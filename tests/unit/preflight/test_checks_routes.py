@@ -6,7 +6,7 @@ from ipaddress import IPv4Network
 
 import pytest
 
-from mgn_wave.models.network import PrefixList, RouteTargetKind
+from mgn_wave.preflight.network import PrefixList, RouteTargetKind
 
 
 def _move_staging_subnet_to_main_table(network) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from mgn_wave.errors import InvalidInputError
-from mgn_wave.models.findings import Severity
 from mgn_wave.preflight.checks import codes
+from mgn_wave.preflight.findings import Severity
 
 
 def test_finding_codes_list_every_code_constant_once() -> None:

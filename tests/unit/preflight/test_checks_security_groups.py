@@ -6,8 +6,8 @@ from ipaddress import IPv4Network
 
 import pytest
 
-from mgn_wave.models.network import PrefixList
 from mgn_wave.preflight.checks.security_groups import replication_sgs_admit_1500
+from mgn_wave.preflight.network import PrefixList
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,8 @@ from ipaddress import IPv4Address, IPv4Network
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mgn_wave.models.findings import Severity
-from mgn_wave.models.network import (
+from mgn_wave.preflight.findings import Severity
+from mgn_wave.preflight.network import (
     NetworkSnapshot,
     PrefixList,
     Route,

@@ -14,8 +14,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from mgn_wave.errors import InvalidInputError
-from mgn_wave.models.findings import Finding, Severity
-from mgn_wave.models.network import NetworkSnapshot, PrivatePathTarget
 from mgn_wave.preflight.checks.endpoints import (
     check_endpoints_available,
     check_private_dns,
@@ -32,6 +30,8 @@ from mgn_wave.preflight.checks.security_groups import (
     check_replication_sgs_admit_1500,
 )
 from mgn_wave.preflight.checks.ssm import check_ssm_endpoints
+from mgn_wave.preflight.findings import Finding, Severity
+from mgn_wave.preflight.network import NetworkSnapshot, PrivatePathTarget
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

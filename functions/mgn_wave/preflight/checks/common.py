@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mgn_wave.models.findings import Finding, Severity
+from mgn_wave.preflight.findings import Finding, Severity
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from mgn_wave.models.network import (
+    from mgn_wave.preflight.network import (
         NetworkSnapshot,
         PrivatePathTarget,
         VpcEndpoint,

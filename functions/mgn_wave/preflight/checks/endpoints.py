@@ -7,7 +7,6 @@ import re
 from typing import TYPE_CHECKING
 
 from mgn_wave import ids
-from mgn_wave.models.findings import Finding, Severity
 from mgn_wave.preflight.checks.codes import (
     ENDPOINT_DNS_NAMES,
     ENDPOINT_MISSING,
@@ -27,9 +26,10 @@ from mgn_wave.preflight.checks.common import (
     is_available,
     service_name,
 )
+from mgn_wave.preflight.findings import Finding, Severity
 
 if TYPE_CHECKING:
-    from mgn_wave.models.network import (
+    from mgn_wave.preflight.network import (
         NetworkSnapshot,
         PrivatePathTarget,
         VpcEndpoint,

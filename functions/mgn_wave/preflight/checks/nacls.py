@@ -6,13 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mgn_wave.models.findings import Finding, Severity
-from mgn_wave.models.network import (
-    PROTOCOL_TCP,
-    NetworkAcl,
-    NetworkSnapshot,
-    PrivatePathTarget,
-)
 from mgn_wave.preflight.checks.codes import NACL_BLOCKS
 from mgn_wave.preflight.checks.common import (
     EPHEMERAL_PORTS,
@@ -23,7 +16,14 @@ from mgn_wave.preflight.checks.common import (
     find_endpoint,
     finding,
 )
+from mgn_wave.preflight.findings import Finding, Severity
 from mgn_wave.preflight.nacl import DEFAULT_RULE_NUMBER, evaluate_nacl
+from mgn_wave.preflight.network import (
+    PROTOCOL_TCP,
+    NetworkAcl,
+    NetworkSnapshot,
+    PrivatePathTarget,
+)
 
 if TYPE_CHECKING:
     from ipaddress import IPv4Network

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mgn_wave.models.findings import Finding, Severity
 from mgn_wave.preflight.checks.codes import ENDPOINT_POLICY_DENIES
 from mgn_wave.preflight.checks.common import (
     MGN_ENDPOINT,
@@ -17,10 +16,11 @@ from mgn_wave.preflight.checks.common import (
     mgn_s3_buckets,
     partition,
 )
+from mgn_wave.preflight.findings import Finding, Severity
 from mgn_wave.preflight.policy import Decision, evaluate
 
 if TYPE_CHECKING:
-    from mgn_wave.models.network import (
+    from mgn_wave.preflight.network import (
         NetworkSnapshot,
         PrivatePathTarget,
     )

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mgn_wave.models.findings import Finding, Severity
 from mgn_wave.preflight.checks.codes import GATEWAY_ROUTE_MISSING, RETURN_ROUTE_MISSING
 from mgn_wave.preflight.checks.common import (
     INTERFACE,
@@ -18,12 +17,13 @@ from mgn_wave.preflight.checks.common import (
     finding,
     joined,
 )
+from mgn_wave.preflight.findings import Finding, Severity
 from mgn_wave.preflight.routes import RouteGap, RouteVerdict, effective_route_table, route_gaps
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from mgn_wave.models.network import (
+    from mgn_wave.preflight.network import (
         NetworkSnapshot,
         PrivatePathTarget,
         RouteTable,

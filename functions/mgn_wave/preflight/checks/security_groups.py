@@ -6,16 +6,6 @@ from __future__ import annotations
 from ipaddress import IPv4Network, collapse_addresses
 from typing import TYPE_CHECKING
 
-from mgn_wave.models.findings import Finding, Severity
-from mgn_wave.models.network import (
-    PROTOCOL_ALL,
-    PROTOCOL_TCP,
-    NetworkSnapshot,
-    PrivatePathTarget,
-    SecurityGroup,
-    SgRule,
-    VpcEndpoint,
-)
 from mgn_wave.preflight.checks.codes import (
     ENDPOINT_SG_BLOCKS_443,
     REPLICATION_SG_BLOCKS_1500,
@@ -31,6 +21,16 @@ from mgn_wave.preflight.checks.common import (
     find_endpoint,
     finding,
     joined,
+)
+from mgn_wave.preflight.findings import Finding, Severity
+from mgn_wave.preflight.network import (
+    PROTOCOL_ALL,
+    PROTOCOL_TCP,
+    NetworkSnapshot,
+    PrivatePathTarget,
+    SecurityGroup,
+    SgRule,
+    VpcEndpoint,
 )
 
 if TYPE_CHECKING:

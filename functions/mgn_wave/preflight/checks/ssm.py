@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mgn_wave.models.findings import Finding, Severity
 from mgn_wave.preflight.checks.codes import SSM_ENDPOINT_MISSING
 from mgn_wave.preflight.checks.common import INTERFACE, SSM_SERVICES, find_endpoint, finding, is_available, service_name
+from mgn_wave.preflight.findings import Finding, Severity
 
 if TYPE_CHECKING:
-    from mgn_wave.models.network import (
+    from mgn_wave.preflight.network import (
         NetworkSnapshot,
         PrivatePathTarget,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mgn_wave.models.findings import Finding, Severity
+from mgn_wave.preflight.findings import Finding, Severity
 
 
 class PreflightReport(BaseModel):

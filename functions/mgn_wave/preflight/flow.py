@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mgn_wave.models.preflight import PreflightReport
 from mgn_wave.preflight.checks import run_preflight, sort_findings
+from mgn_wave.preflight.models import PreflightReport
 from mgn_wave.preflight.trail import check_trail_for_tag_events
 
 if TYPE_CHECKING:
     from mgn_wave.adapters.cloudtrail import CloudTrailAdapter
     from mgn_wave.adapters.ec2 import Ec2Adapter
-    from mgn_wave.models.network import PrivatePathTarget
+    from mgn_wave.preflight.network import PrivatePathTarget
 
 
 def check_private_path(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from mgn_wave.adapters.cloudtrail import logs_management_writes
-from mgn_wave.models.findings import Severity
-from mgn_wave.models.trail import TrailInfo
+from mgn_wave.preflight.findings import Severity
 from mgn_wave.preflight.trail import CLOUDTRAIL_TRAIL_MISSING, check_trail_for_tag_events
+from mgn_wave.preflight.trail_info import TrailInfo
 
 ARN = "arn:aws:cloudtrail:us-east-1:123456789012:trail/management-events"
 
