@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from rich.table import Table
 
 from mgn_wave.adapters.errors import aws_call
-from mgn_wave.errors import AwsResourceNotFoundError
+from mgn_wave.core.errors import AwsResourceNotFoundError
 from mgn_wave_cli.waves import FINISHED
 
 if TYPE_CHECKING:

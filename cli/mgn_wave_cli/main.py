@@ -19,12 +19,12 @@ from rich.markdown import Markdown
 from rich.markup import escape
 from rich.text import Text
 
-from mgn_wave import ids
 from mgn_wave.adapters.clients import CLIENT_CONFIG
 from mgn_wave.adapters.ec2 import Ec2Adapter
 from mgn_wave.adapters.mgn import MgnAdapter
-from mgn_wave.errors import InvalidInputError, MgnWaveError
-from mgn_wave.models.validation import first_error, parse_model
+from mgn_wave.core import ids
+from mgn_wave.core.errors import InvalidInputError, MgnWaveError
+from mgn_wave.core.validation import first_error, parse_model
 from mgn_wave.preflight.flow import check_private_path
 from mgn_wave.preflight.network import PrivatePathTarget
 from mgn_wave.replication_settings.flow import enforce_replication_settings

@@ -15,7 +15,7 @@ from mgn_wave.preflight.findings import Severity
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from mgn_wave.models.server import ServerResult
+    from mgn_wave.core.server_result import ServerResult
     from mgn_wave.preflight.findings import Finding
     from mgn_wave.replication_settings.models import EnforcementReport
     from mgn_wave.waves.models import WaveSummary

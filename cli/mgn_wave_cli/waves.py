@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import ValidationError
 
-from mgn_wave import ids, timeutil
 from mgn_wave.adapters.errors import ACCESS_CODES, aws_call, error_code
-from mgn_wave.errors import (
+from mgn_wave.core import ids, timeutil
+from mgn_wave.core.errors import (
     AwsAccessError,
     AwsRequestError,
     AwsResourceNotFoundError,
@@ -28,8 +28,8 @@ from mgn_wave.errors import (
     MgnWaveError,
     TransientAwsError,
 )
-from mgn_wave.models.server import ServerResult
-from mgn_wave.models.source_server import SourceServerRecord
+from mgn_wave.core.server_result import ServerResult
+from mgn_wave.core.source_server import SourceServerRecord
 from mgn_wave.preflight.findings import Finding
 from mgn_wave.replication_wait.classifier import classify
 from mgn_wave.waves.models import WaveSummary, validate_wave_input

@@ -21,8 +21,8 @@ from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 
-from mgn_wave import timeutil
 from mgn_wave.adapters.cloudtrail import CloudTrailAdapter
+from mgn_wave.core import timeutil
 from mgn_wave_emu.callback_patch import callback_patches
 from mgn_wave_emu.clock import ClockDriver, VirtualClock
 from mgn_wave_emu.engine_patches import engine_patches

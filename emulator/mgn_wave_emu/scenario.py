@@ -31,7 +31,7 @@ from pydantic import (
     model_validator,
 )
 
-from mgn_wave import ids
+from mgn_wave.core import ids
 from mgn_wave.preflight.checks.codes import FINDING_CODES
 from mgn_wave.preflight.network import PrivatePathTarget
 

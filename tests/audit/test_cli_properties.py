@@ -40,7 +40,7 @@ ENV_REGION = "eu-west-1"  # AWS_REGION while the properties run: where a case wi
 
 # --- the allowed forms ------------------------------------------------------------------------
 
-REGION = re.compile(r"[a-z]{2,4}(-[a-z]+){1,2}-[0-9]{1,2}")  # every Region botocore knows (mgn_wave.ids)
+REGION = re.compile(r"[a-z]{2,4}(-[a-z]+){1,2}-[0-9]{1,2}")  # every Region botocore knows (mgn_wave.core.ids)
 # AWS issues 8 or 17 hex digits; the shared models hold 8..17 (network.py), and so does this.
 VPC_ID = re.compile(r"vpc-[0-9a-f]{8,17}")
 SUBNET_ID = re.compile(r"subnet-[0-9a-f]{8,17}")

@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from mgn_wave.agent_install.parameters import InstallParameters
-from mgn_wave.errors import InvalidInputError
+from mgn_wave.core.errors import InvalidInputError
+from mgn_wave.core.validation import parse_model
 from mgn_wave.handlers.await_replication import AwaitRequest
 from mgn_wave.handlers.check_installs import CheckRequest
 from mgn_wave.handlers.install_agents import InstallRequest
@@ -22,7 +23,6 @@ from mgn_wave.handlers.poll_replication import PollRequest
 from mgn_wave.handlers.resolve_servers import ResolveRequest
 from mgn_wave.handlers.summarize import SummarizeRequest
 from mgn_wave.launch.models import LaunchInput
-from mgn_wave.models.validation import parse_model
 from mgn_wave.preflight.network import PrivatePathTarget
 from mgn_wave.waves.models import WaveInput
 

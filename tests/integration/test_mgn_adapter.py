@@ -10,7 +10,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from mgn_wave.adapters.mgn import MgnAdapter
-from mgn_wave.errors import (
+from mgn_wave.core import mgn as mgn_models
+from mgn_wave.core.errors import (
     AwsAccessError,
     AwsResourceNotFoundError,
     InvalidInputError,
@@ -19,7 +20,6 @@ from mgn_wave.errors import (
     MgnRequestRejectedError,
     TransientAwsError,
 )
-from mgn_wave.models import mgn as mgn_models
 
 if TYPE_CHECKING:
     from enum import StrEnum

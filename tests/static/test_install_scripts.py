@@ -234,7 +234,7 @@ def test_install_scripts_pass_the_chosen_s3_endpoint_form_to_the_installer() -> 
 
 def test_install_scripts_read_the_source_server_id_in_the_form_of_mgn_wave_ids() -> None:
     # The scripts cannot import Python: their copy of the ID form is held to the one home here
-    from mgn_wave import ids
+    from mgn_wave.core import ids
 
     assert f"grep -oE '{ids.SOURCE_SERVER_ID}'" in LINUX_CODE
     assert f"-cmatch '({ids.SOURCE_SERVER_ID})'" in WINDOWS_CODE

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from mgn_wave.models.server import ServerResult, ServerStatus, Stage
+from mgn_wave.core.server_result import ServerResult, ServerStatus, Stage
 from mgn_wave_emu.stack import REPO_ROOT
 
 ASL = json.loads((REPO_ROOT / "statemachine/migrate_wave.asl.json").read_text(encoding="utf-8"))

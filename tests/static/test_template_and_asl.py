@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.idempotency import exceptions as idempotency_exceptions
 
-from mgn_wave import errors
+from mgn_wave.core import errors
 from mgn_wave_emu.stack import REPO_ROOT, load_template
 
 TEMPLATE = load_template()

@@ -2,7 +2,7 @@
 
 It owns every EC2 call of the preflight: pagination, the `vpc-id` filters, and the translation
 of `ClientError` (by EC2's code table in `mgn_wave.adapters.errors`) into the typed errors of
-`mgn_wave.errors`. Nothing outside this
+`mgn_wave.core.errors`. Nothing outside this
 module sees boto3 shapes; it only ever calls `Describe*`/`Get*` operations.
 """
 
@@ -14,7 +14,7 @@ from ipaddress import IPv4Network
 from typing import TYPE_CHECKING, Any
 
 from mgn_wave.adapters.errors import EC2_ERRORS, aws_call
-from mgn_wave.errors import AwsResourceNotFoundError, InvalidInputError
+from mgn_wave.core.errors import AwsResourceNotFoundError, InvalidInputError
 from mgn_wave.preflight.network import (
     DnsEntry,
     NaclEntry,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mgn_wave.adapters.errors import aws_call
-from mgn_wave.errors import AwsResourceNotFoundError, InvalidInputError
+from mgn_wave.core.errors import AwsResourceNotFoundError, InvalidInputError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError, ConnectionError, ReadTimeoutError
 
-from mgn_wave.errors import (
+from mgn_wave.core.errors import (
     AwsAccessError,
     AwsRequestError,
     AwsResourceNotFoundError,

@@ -8,7 +8,7 @@ import hashlib
 from typing import TYPE_CHECKING
 
 from mgn_wave.adapters.errors import aws_call
-from mgn_wave.timeutil import utcnow
+from mgn_wave.core.timeutil import utcnow
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

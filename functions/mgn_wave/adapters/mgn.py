@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from mgn_wave.adapters.errors import MGN_ERRORS, aws_call
-from mgn_wave.errors import (
+from mgn_wave.core.errors import (
     InvalidInputError,
     MgnNotInitializedError,
 )
-from mgn_wave.ids import SOURCE_SERVER_ID, TEMPLATE_ID
-from mgn_wave.models.mgn import (
+from mgn_wave.core.ids import SOURCE_SERVER_ID, TEMPLATE_ID
+from mgn_wave.core.mgn import (
     MAX_IDS_PER_FILTER,
     MAX_RESULTS,
     REQUIRED_TEMPLATE_FIELDS,

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mgn_wave.adapters.mgn import MgnAdapter, _check_id, _checked_ids, _without_metadata
-from mgn_wave.errors import InvalidInputError
-from mgn_wave.ids import JOB_ID, SOURCE_SERVER_ID
-from mgn_wave.models.mgn import MAX_RESULTS
-from mgn_wave.models.source_server import SourceServerRecord
+from mgn_wave.core.errors import InvalidInputError
+from mgn_wave.core.ids import JOB_ID, SOURCE_SERVER_ID
+from mgn_wave.core.mgn import MAX_RESULTS
+from mgn_wave.core.source_server import SourceServerRecord
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mgn_wave.adapters.errors import aws_call
-from mgn_wave.errors import InvalidInputError, NodeUnreachableError
+from mgn_wave.core.errors import InvalidInputError, NodeUnreachableError
 from mgn_wave.waves.models import ManagedNode
 
 if TYPE_CHECKING:

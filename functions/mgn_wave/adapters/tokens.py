@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from mgn_wave.adapters.errors import aws_call
-from mgn_wave.timeutil import utcnow
+from mgn_wave.core.timeutil import utcnow
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -8,7 +8,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from mgn_wave.adapters.errors import aws_call
-from mgn_wave.models.server import ServerResult
+from mgn_wave.core.server_result import ServerResult
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from mgn_wave import timeutil
 from mgn_wave.adapters.ssm import TERMINAL_INVOCATION_STATUSES, chunks
 from mgn_wave.agent_install.models import (
     InstallCommand,
@@ -26,7 +25,8 @@ from mgn_wave.agent_install.rules import (
     private_endpoints,
     skipped_as_registered,
 )
-from mgn_wave.models.server import ServerResult, Stage
+from mgn_wave.core import timeutil
+from mgn_wave.core.server_result import ServerResult, Stage
 from mgn_wave.replication_wait.classifier import classify
 from mgn_wave.replication_wait.models import Outcome
 from mgn_wave.waves.flow import result_expiry, wave_key

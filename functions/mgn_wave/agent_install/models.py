@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from mgn_wave.models.server import ServerResult, _Model
+from mgn_wave.core.server_result import ServerResult, _Model
 
 
 class InstalledServer(_Model):

@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from mgn_wave import ids
+from mgn_wave.core import ids
 
 RESULT_MARKER = "MGN_WAVE_RESULT"
 STANDARD_OUTPUT_LIMIT = 24_000  # GetCommandInvocation keeps the first 24,000 characters (docs/mgn-facts.md §5.2)

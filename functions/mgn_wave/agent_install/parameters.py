@@ -38,8 +38,8 @@ from pydantic import (
     model_validator,
 )
 
-from mgn_wave import ids
-from mgn_wave.errors import InvalidInputError
+from mgn_wave.core import ids
+from mgn_wave.core.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

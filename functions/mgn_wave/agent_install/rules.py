@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from mgn_wave.agent_install.models import InstalledServer
 from mgn_wave.agent_install.node_result import NodeStatus, parse_result
-from mgn_wave.errors import PrivatePathIncompleteError
-from mgn_wave.models.server import ServerResult, Stage
-from mgn_wave.models.source_server import SourceServerRecord
+from mgn_wave.core.errors import PrivatePathIncompleteError
+from mgn_wave.core.server_result import ServerResult, Stage
+from mgn_wave.core.source_server import SourceServerRecord
 from mgn_wave.preflight.checks.common import find_endpoint
 from mgn_wave.preflight.checks.endpoints import regional_dns_name
 

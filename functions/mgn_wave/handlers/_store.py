@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from mgn_wave import config
 from mgn_wave.adapters.clients import dynamodb_client, s3_client
 from mgn_wave.adapters.wave_store import WaveStore
+from mgn_wave.core import config
 
 
 def wave_store() -> WaveStore:

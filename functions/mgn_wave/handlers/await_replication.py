@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mgn_wave import config, ids
 from mgn_wave.adapters.clients import dynamodb_client
 from mgn_wave.adapters.tokens import TaskTokenStore
-from mgn_wave.models.validation import parse_model
-from mgn_wave.observability import logger, tracer
+from mgn_wave.core import config, ids
+from mgn_wave.core.observability import logger, tracer
+from mgn_wave.core.validation import parse_model
 from mgn_wave.replication_wait.flow import start_waiting
 
 if TYPE_CHECKING:

@@ -6,14 +6,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mgn_wave import config
 from mgn_wave.adapters.clients import ssm_client
 from mgn_wave.adapters.ssm import SsmAdapter
 from mgn_wave.agent_install.flow import check_installs_into
 from mgn_wave.agent_install.models import InstallCommand
+from mgn_wave.core import config
+from mgn_wave.core.observability import logger, tracer
+from mgn_wave.core.validation import parse_model
 from mgn_wave.handlers._store import wave_store
-from mgn_wave.models.validation import parse_model
-from mgn_wave.observability import logger, tracer
 from mgn_wave.waves.models import WaveInput
 
 if TYPE_CHECKING:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mgn_wave import config
 from mgn_wave.adapters.clients import mgn_client
 from mgn_wave.adapters.mgn import MgnAdapter
-from mgn_wave.observability import logger, tracer
+from mgn_wave.core import config
+from mgn_wave.core.observability import logger, tracer
 from mgn_wave.replication_settings.flow import configure_server
 from mgn_wave.waves.models import validate_wave_input
 

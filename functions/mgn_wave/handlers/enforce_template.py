@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mgn_wave import config
 from mgn_wave.adapters.clients import ec2_client, mgn_client
 from mgn_wave.adapters.ec2 import Ec2Adapter
 from mgn_wave.adapters.mgn import MgnAdapter
+from mgn_wave.core import config
+from mgn_wave.core.observability import logger, tracer
+from mgn_wave.core.validation import parse_model
 from mgn_wave.handlers._store import wave_store
-from mgn_wave.models.validation import parse_model
-from mgn_wave.observability import logger, tracer
 from mgn_wave.replication_settings.flow import enforce_replication_settings, store_enforcement_report
 from mgn_wave.waves.models import WaveInput
 

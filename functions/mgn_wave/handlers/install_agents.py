@@ -15,16 +15,16 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from pydantic import BaseModel, ConfigDict, Field
 
-from mgn_wave import config
 from mgn_wave.adapters.clients import dynamodb_client, ec2_client, mgn_client, ssm_client, sts_client
 from mgn_wave.adapters.ec2 import Ec2Adapter
 from mgn_wave.adapters.mgn import MgnAdapter
 from mgn_wave.adapters.ssm import SsmAdapter
 from mgn_wave.adapters.sts import StsAdapter
 from mgn_wave.agent_install.flow import install_agents
+from mgn_wave.core import config
+from mgn_wave.core.observability import logger, tracer
+from mgn_wave.core.validation import parse_model
 from mgn_wave.handlers._store import wave_store
-from mgn_wave.models.validation import parse_model
-from mgn_wave.observability import logger, tracer
 from mgn_wave.waves.flow import result_expiry, wave_key
 from mgn_wave.waves.models import ManagedNode, WaveInput
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from mgn_wave import config, ids
 from mgn_wave.adapters.clients import dynamodb_client, mgn_client, sfn_client
 from mgn_wave.adapters.launch_tokens import LaunchTokenStore
 from mgn_wave.adapters.mgn_launch import MgnLaunchAdapter
 from mgn_wave.adapters.tokens import CallbackAdapter
+from mgn_wave.core import config, ids
+from mgn_wave.core.observability import logger, tracer
 from mgn_wave.launch.steps import on_launch_result
-from mgn_wave.observability import logger, tracer
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mgn_wave import config
 from mgn_wave.adapters.clients import mgn_client
 from mgn_wave.adapters.mgn_launch import MgnLaunchAdapter
-from mgn_wave.errors import InvalidInputError
+from mgn_wave.core import config
+from mgn_wave.core.errors import InvalidInputError
+from mgn_wave.core.observability import logger, tracer
 from mgn_wave.handlers._store import wave_store
 from mgn_wave.launch.models import LaunchStage
 from mgn_wave.launch.steps import check_jobs, start_jobs
-from mgn_wave.observability import logger, tracer
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mgn_wave import config
 from mgn_wave.adapters.clients import ec2_client, mgn_client
 from mgn_wave.adapters.ec2 import Ec2Adapter
 from mgn_wave.adapters.ec2_launch import Ec2LaunchAdapter
 from mgn_wave.adapters.mgn_launch import MgnLaunchAdapter
+from mgn_wave.core import config
+from mgn_wave.core.observability import logger, tracer
 from mgn_wave.handlers._store import wave_store
 from mgn_wave.launch.config import launch_target_from_env, seconds_from_env
 from mgn_wave.launch.models import validate_launch_input
 from mgn_wave.launch.steps import plan
-from mgn_wave.observability import logger, tracer
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

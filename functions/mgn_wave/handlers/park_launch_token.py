@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mgn_wave import config
 from mgn_wave.adapters.clients import dynamodb_client, mgn_client, sfn_client
 from mgn_wave.adapters.launch_tokens import LaunchTokenStore, approval_key
 from mgn_wave.adapters.mgn_launch import MgnLaunchAdapter
 from mgn_wave.adapters.tokens import CallbackAdapter
+from mgn_wave.core import config
+from mgn_wave.core.observability import logger, tracer
+from mgn_wave.core.validation import parse_model
 from mgn_wave.launch.steps import park_for_jobs
-from mgn_wave.models.validation import parse_model
-from mgn_wave.observability import logger, tracer
 from mgn_wave.waves.models import WAVE_NAME_PATTERN
 
 if TYPE_CHECKING:

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 from mgn_wave.adapters.clients import cloudtrail_client, ec2_client
 from mgn_wave.adapters.cloudtrail import CloudTrailAdapter
 from mgn_wave.adapters.ec2 import Ec2Adapter
-from mgn_wave.config import private_path_from_env
-from mgn_wave.observability import logger, tracer
+from mgn_wave.core.config import private_path_from_env
+from mgn_wave.core.observability import logger, tracer
 from mgn_wave.preflight.flow import check_private_path
 
 if TYPE_CHECKING:

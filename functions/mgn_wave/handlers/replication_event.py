@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from mgn_wave import config
 from mgn_wave.adapters.clients import dynamodb_client, mgn_client, sfn_client
 from mgn_wave.adapters.mgn import MgnAdapter
 from mgn_wave.adapters.tokens import CallbackAdapter, TaskTokenStore
-from mgn_wave.errors import TransientAwsError
-from mgn_wave.observability import logger, tracer
+from mgn_wave.core import config
+from mgn_wave.core.errors import TransientAwsError
+from mgn_wave.core.observability import logger, tracer
 from mgn_wave.replication_wait.flow import on_mgn_events
 
 if TYPE_CHECKING:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mgn_wave import config
 from mgn_wave.adapters.clients import dynamodb_client, mgn_client, sfn_client
 from mgn_wave.adapters.mgn import MgnAdapter
 from mgn_wave.adapters.tokens import CallbackAdapter, ExecutionStatusAdapter, TaskTokenStore
-from mgn_wave.observability import logger, tracer
+from mgn_wave.core import config
+from mgn_wave.core.observability import logger, tracer
 from mgn_wave.replication_wait.flow import watch_pass
 
 if TYPE_CHECKING:

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, Field
 
-from mgn_wave import timeutil
+from mgn_wave.core import timeutil
+from mgn_wave.core.observability import logger, metrics, tracer
+from mgn_wave.core.validation import parse_model
 from mgn_wave.handlers._store import wave_store
-from mgn_wave.models.validation import parse_model
-from mgn_wave.observability import logger, metrics, tracer
 from mgn_wave.preflight.findings import Finding
 from mgn_wave.replication_settings.flow import load_enforcement_report
 from mgn_wave.replication_settings.models import EnforcementSummary

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mgn_wave import config
 from mgn_wave.adapters.clients import mgn_client, sfn_client, ssm_client
 from mgn_wave.adapters.executions import ExecutionsAdapter
 from mgn_wave.adapters.mgn import MgnAdapter
 from mgn_wave.adapters.ssm import SsmAdapter
 from mgn_wave.agent_install.rules import known_to_mgn
-from mgn_wave.observability import logger, tracer
+from mgn_wave.core import config
+from mgn_wave.core.observability import logger, tracer
 from mgn_wave.waves.tag_trigger import plan_reconciliation
 
 if TYPE_CHECKING:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mgn_wave import config
 from mgn_wave.adapters.clients import sfn_client
 from mgn_wave.adapters.executions import ExecutionsAdapter
-from mgn_wave.observability import logger, tracer
+from mgn_wave.core import config
+from mgn_wave.core.observability import logger, tracer
 from mgn_wave.waves.tag_trigger import join_from_event
 
 if TYPE_CHECKING:

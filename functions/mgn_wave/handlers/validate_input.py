@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mgn_wave.observability import logger, tracer
+from mgn_wave.core.observability import logger, tracer
 from mgn_wave.waves.models import validate_wave_input
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 
-from mgn_wave.errors import ConfigurationError
+from mgn_wave.core.errors import ConfigurationError
 from mgn_wave.launch.settings import LaunchTarget
 
 _SUBNET = re.compile(r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$")

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from mgn_wave import ids
-from mgn_wave.models.validation import parse_model
+from mgn_wave.core import ids
+from mgn_wave.core.validation import parse_model
 from mgn_wave.waves.models import MAX_WAVE_SERVERS, WAVE_NAME_PATTERN
 
 SourceServerId = Annotated[str, Field(pattern=ids.full(ids.SOURCE_SERVER_ID))]

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from mgn_wave.core.source_server import SourceServerRecord
 from mgn_wave.launch.models import LaunchStage, ServerLaunch, Verdict
-from mgn_wave.models.source_server import SourceServerRecord
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence

@@ -6,9 +6,10 @@ import json
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from mgn_wave import timeutil
 from mgn_wave.adapters.mgn_launch import EXECUTION_TAG
-from mgn_wave.errors import InvalidInputError, MgnConflictError
+from mgn_wave.core import timeutil
+from mgn_wave.core.errors import InvalidInputError, MgnConflictError
+from mgn_wave.core.source_server import SourceServerRecord
 from mgn_wave.launch.models import LaunchInput, LaunchStage, ServerLaunch, Verdict
 from mgn_wave.launch.plan import ACTIVE_JOB_STATUSES, next_chunks, server_launch
 from mgn_wave.launch.settings import (
@@ -18,7 +19,6 @@ from mgn_wave.launch.settings import (
 )
 from mgn_wave.launch.target import check_target
 from mgn_wave.launch.verdict import InstanceHealth, judge, launch_failed
-from mgn_wave.models.source_server import SourceServerRecord
 from mgn_wave.preflight.findings import has_blocker
 from mgn_wave.preflight.network import PrivatePathTarget
 

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from mgn_wave import ids
+from mgn_wave.core import ids
 
 _REGION = re.compile(ids.REGION)
 _VPC_ID = re.compile(ids.VPC_ID)

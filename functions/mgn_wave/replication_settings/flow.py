@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mgn_wave.errors import AwsResourceNotFoundError, GuardrailViolationError, MgnConflictError
+from mgn_wave.core.errors import AwsResourceNotFoundError, GuardrailViolationError, MgnConflictError
 from mgn_wave.replication_settings.models import (
     Action,
     EnforcementReport,

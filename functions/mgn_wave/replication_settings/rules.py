@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mgn_wave.errors import AmbiguousTemplateError, AwsResourceNotFoundError
-from mgn_wave.models.source_server import SourceServerRecord
+from mgn_wave.core.errors import AmbiguousTemplateError, AwsResourceNotFoundError
+from mgn_wave.core.source_server import SourceServerRecord
 from mgn_wave.preflight.checks.security_groups import replication_sgs_admit_1500
 from mgn_wave.replication_settings.models import CREATE_DEFAULTS, FieldChange
 

@@ -24,9 +24,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from mgn_wave import ids
-from mgn_wave.models.mgn import DataReplicationState, LifeCycleState
-from mgn_wave.models.source_server import SourceServerRecord, utc
+from mgn_wave.core import ids
+from mgn_wave.core.mgn import DataReplicationState, LifeCycleState
+from mgn_wave.core.source_server import SourceServerRecord, utc
 from mgn_wave.replication_wait.hints import PHASE_HINTS, error_hint
 from mgn_wave.replication_wait.models import (
     DataReplicationErrorCode,

@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from mgn_wave import timeutil
-from mgn_wave.errors import AwsResourceNotFoundError, TransientAwsError
+from mgn_wave.core import timeutil
+from mgn_wave.core.errors import AwsResourceNotFoundError, TransientAwsError
 from mgn_wave.replication_wait.classifier import classify, event_may_change_verdict, source_server_ids_of
 from mgn_wave.replication_wait.hints import PHASE_HINTS
 from mgn_wave.replication_wait.models import Outcome, Phase, ReplicationVerdict

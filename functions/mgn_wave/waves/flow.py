@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from mgn_wave import timeutil
 from mgn_wave.adapters.wave_store import RESULT_TTL_SECONDS
-from mgn_wave.models.server import ServerResult, Stage
+from mgn_wave.core import timeutil
+from mgn_wave.core.server_result import ServerResult, Stage
 from mgn_wave.waves.models import ResolvedWave, WaveServers
 
 if TYPE_CHECKING:

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from mgn_wave import ids
-from mgn_wave.models.server import ServerResult, _Model
-from mgn_wave.models.validation import parse_model
+from mgn_wave.core import ids
+from mgn_wave.core.server_result import ServerResult, _Model
+from mgn_wave.core.validation import parse_model
 
 # A wave name becomes part of tag values, execution names and S3 keys: keep it to a safe set.
 WAVE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mgn_wave.models.server import ServerResult, ServerStatus, Stage
+from mgn_wave.core.server_result import ServerResult, ServerStatus, Stage
 from mgn_wave.waves.flow import wave_key
 from mgn_wave.waves.models import WaveSummary
 from mgn_wave.waves.report import render_markdown

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
-from mgn_wave import ids
+from mgn_wave.core import ids
 from mgn_wave.waves.models import WAVE_NAME_PATTERN
 
 if TYPE_CHECKING:

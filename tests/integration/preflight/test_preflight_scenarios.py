@@ -13,7 +13,7 @@ import pytest
 from moto.ec2.models import ec2_backends
 
 from mgn_wave.adapters.ec2 import Ec2Adapter
-from mgn_wave.errors import AwsResourceNotFoundError, InvalidInputError
+from mgn_wave.core.errors import AwsResourceNotFoundError, InvalidInputError
 from mgn_wave.preflight.checks.codes import FINDING_CODES
 from mgn_wave.preflight.checks.common import mgn_s3_buckets
 from mgn_wave.preflight.findings import Severity

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from mgn_wave.errors import (
+from mgn_wave.core.errors import (
     AmbiguousTemplateError,
     AwsResourceNotFoundError,
     GuardrailViolationError,
     MgnNotInitializedError,
 )
-from mgn_wave.models.mgn import REQUIRED_TEMPLATE_FIELDS
+from mgn_wave.core.mgn import REQUIRED_TEMPLATE_FIELDS
 from mgn_wave.replication_settings.models import CREATE_DEFAULTS, Action, ReplicationPolicy
 
 if TYPE_CHECKING:

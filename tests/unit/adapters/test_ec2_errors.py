@@ -7,7 +7,7 @@ import pytest
 from botocore.stub import Stubber
 
 from mgn_wave.adapters.ec2 import REQUIRED_IAM_ACTIONS, Ec2Adapter
-from mgn_wave.errors import (
+from mgn_wave.core.errors import (
     AwsAccessError,
     AwsRequestError,
     AwsResourceNotFoundError,

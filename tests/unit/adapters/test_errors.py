@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from mgn_wave.adapters.errors import COMMON_ERRORS, EC2_ERRORS, MGN_ERRORS, ServiceErrors, aws_call
-from mgn_wave.errors import (
+from mgn_wave.core.errors import (
     AwsAccessError,
     AwsRequestError,
     AwsResourceNotFoundError,

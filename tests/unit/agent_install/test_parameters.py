@@ -11,7 +11,7 @@ import pytest
 
 from agent.document import render_document
 from mgn_wave.agent_install.parameters import DOCUMENT_PARAMETERS, MAX_VALUE_CHARS, allowed, parse_install_parameters
-from mgn_wave.errors import InvalidInputError
+from mgn_wave.core.errors import InvalidInputError
 
 PARAMETER_NAMES = [spec.name for spec in DOCUMENT_PARAMETERS]
 CANARY = "/tmp/mgn-wave-canary"

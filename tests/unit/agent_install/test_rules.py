@@ -10,7 +10,7 @@ import pytest
 from mgn_wave.agent_install.models import InstalledServer
 from mgn_wave.agent_install.node_result import RESULT_MARKER
 from mgn_wave.agent_install.rules import DnsMode, PrivateEndpoints, install_outcome, installer_settings, known_to_mgn
-from mgn_wave.models.server import ServerResult, ServerStatus, Stage
+from mgn_wave.core.server_result import ServerResult, ServerStatus, Stage
 
 ENDPOINTS = PrivateEndpoints(
     region="us-east-1",

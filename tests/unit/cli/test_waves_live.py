@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from mgn_wave.errors import AwsAccessError, TransientAwsError
+from mgn_wave.core.errors import AwsAccessError, TransientAwsError
 from mgn_wave_cli.render import ProgressLog, progress_table
 from mgn_wave_cli.waves import MgnLiveProgress, WaveProgress
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from mgn_wave.errors import InvalidInputError
+from mgn_wave.core.errors import InvalidInputError
 from mgn_wave_cli.waves import EXECUTION_ARN_PATTERN, STATE_MACHINE_ARN_PATTERN, Execution, execution_name, wave_input
 
 NOW = datetime(2026, 1, 5, 9, 0, 42, tzinfo=UTC)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mgn_wave.errors import InvalidInputError
+from mgn_wave.core.errors import InvalidInputError
 from mgn_wave.launch.models import LaunchStage, ServerLaunch, Verdict, validate_launch_input
 from mgn_wave.launch.plan import (
     MAX_CONCURRENT_JOBS,

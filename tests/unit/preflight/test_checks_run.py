@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mgn_wave.errors import InvalidInputError
+from mgn_wave.core.errors import InvalidInputError
 from mgn_wave.preflight.checks import codes
 from mgn_wave.preflight.findings import Severity
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mgn_wave.models.mgn import DataReplicationState, LifeCycleState
+from mgn_wave.core.mgn import DataReplicationState, LifeCycleState
 from mgn_wave.replication_wait.classifier import (
     LIFECYCLE_EVENT,
     LIFECYCLE_ROLE,

@@ -10,9 +10,9 @@ from unittest import mock
 
 import pytest
 
-from mgn_wave import timeutil
 from mgn_wave.adapters.tokens import ParkedToken
-from mgn_wave.errors import TransientAwsError
+from mgn_wave.core import timeutil
+from mgn_wave.core.errors import TransientAwsError
 from mgn_wave.replication_wait.flow import decide_waiting, on_mgn_events, watch_pass
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)

@@ -51,7 +51,7 @@ def test_source_servers_of_the_sample_events_in_events_folder() -> None:
 
 
 def test_unaccounted_server_gets_a_failed_result_naming_why() -> None:
-    from mgn_wave.models.server import ServerResult, ServerStatus, Stage
+    from mgn_wave.core.server_result import ServerResult, ServerStatus, Stage
     from mgn_wave.waves.summary import unaccounted
 
     recorded = [

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mgn_wave.errors import InvalidInputError
+from mgn_wave.core.errors import InvalidInputError
 from mgn_wave.waves.models import validate_wave_input
 
 EVENTS = Path(__file__).resolve().parents[3] / "events"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from mgn_wave.errors import InvalidInputError
+from mgn_wave.core.errors import InvalidInputError
 from mgn_wave.preflight.checks.endpoints import (
     check_endpoints_available,
     check_private_dns,

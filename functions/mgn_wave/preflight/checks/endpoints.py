@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from mgn_wave import ids
+from mgn_wave.core import ids
 from mgn_wave.preflight.checks.codes import (
     ENDPOINT_DNS_NAMES,
     ENDPOINT_MISSING,

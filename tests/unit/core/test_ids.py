@@ -8,9 +8,9 @@ from ipaddress import IPv4Network
 import botocore.session
 import pytest
 
-from mgn_wave import ids
 from mgn_wave.agent_install.parameters import REGION_PATTERN, S3_ENDPOINT_PATTERN
-from mgn_wave.errors import InvalidInputError
+from mgn_wave.core import ids
+from mgn_wave.core.errors import InvalidInputError
 from mgn_wave.preflight.network import PrivatePathTarget
 from mgn_wave.replication_wait.classifier import source_server_ids_of as source_servers_of
 from mgn_wave.waves.models import validate_wave_input

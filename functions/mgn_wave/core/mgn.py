@@ -1,5 +1,5 @@
 """MGN's vocabulary: enum sets and limits (botocore mgn model, docs/mgn-facts.md §1.2-§1.4, §1.9;
-its ID patterns are in `mgn_wave.ids`), and the replication settings we send.
+its ID patterns are in `mgn_wave.core.ids`), and the replication settings we send.
 
 botocore's client checks required members, types and `min` only; the service rejects the rest
 (max lengths and counts, enums, patterns). These models check all of it before a request leaves,
@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 from pydantic.alias_generators import to_camel
 
-from mgn_wave import ids
+from mgn_wave.core import ids
 
 
 class DataPlaneRouting(StrEnum):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from mgn_wave.errors import ConfigurationError
+from mgn_wave.core.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from mgn_wave.agent_install.models import InstallSettings
@@ -44,7 +44,7 @@ def _require(name: str) -> str:
 
 def private_path_from_env() -> PrivatePathTarget:
     """The staging network and source ranges this stack was deployed for."""
-    from mgn_wave.models.validation import first_error  # noqa: PLC0415 (see the note at the top)
+    from mgn_wave.core.validation import first_error  # noqa: PLC0415 (see the note at the top)
     from mgn_wave.preflight.network import PrivatePathTarget  # noqa: PLC0415 (see the note at the top)
 
     values: dict[str, object] = {}

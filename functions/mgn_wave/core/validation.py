@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from mgn_wave.errors import InvalidInputError
+from mgn_wave.core.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from pydantic_core import ErrorDetails

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from mgn_wave.agent_install.rules import actively_replicating, known_to_mgn
-from mgn_wave.models.source_server import SourceServerRecord
+from mgn_wave.core.source_server import SourceServerRecord
 
 
 def _server(server_id: str, **parts: Any) -> dict[str, Any]:

@@ -1,1 +1,0 @@
-"""Models at every boundary: state input/output, findings, network snapshots, reports."""
