@@ -1,5 +1,5 @@
 """Pure rules for the replication settings a private path needs: which template, what drifted,
-and whether it is safe to write. No AWS calls here; `steps.enforce_replication_settings` does I/O."""
+and whether it is safe to write. No AWS calls here; `flow.enforce_replication_settings` does I/O."""
 
 from __future__ import annotations
 
