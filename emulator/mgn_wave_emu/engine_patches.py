@@ -17,6 +17,11 @@ Cost: moto's ASL interpreter parses every JSONPath with a freshly built parser (
 tables each time) and creates a new boto3 client for every Task state it runs. Both results are
 pure functions of their arguments — a parsed path is never mutated, a boto3 client is
 thread-safe — so caching them changes no behaviour, only CPU: about a quarter of a large wave's.
+moto's DynamoDB Query reads and sorts every item of the table, and measures each item of the
+partition against the 1 MB page, to answer for one partition and one sort-key range; a wave's
+event batch queries each server's waiters (`begins_with`) in a partition of a thousand tokens,
+which made a 1,000-server wave quadratic. `_one_partition_queries` hands moto's own Query only
+the items its key condition selects — what DynamoDB reads for it — sorted as moto sorts them.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ from unittest import mock
 
 import jsonpath_ng.ext.parser
 import jsonpath_ng.parser
+from moto.dynamodb.models.dynamo_type import Item
+from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 from moto.stepfunctions.parser.asl.parse import preprocessor  # noqa: F401 (imports every engine module)
 from moto.stepfunctions.parser.asl.utils import boto_client
@@ -94,6 +101,84 @@ def _serialized(call_action: Any) -> Any:
             return call_action(handler)
 
     return one_at_a_time
+
+
+_query_scope = threading.local()
+
+
+def _one_partition_queries(query: Any, all_items: Any) -> tuple[Any, Any]:
+    """`Table.query` and `Table.all_items` such that a Query on a table's key (no index, no legacy
+    KeyConditions filter) sees only the items of its partition that its sort-key condition selects.
+    moto's Query then pages, filters and projects them as before: the same items, the same order,
+    the same LastEvaluatedKey; its 1 MB page counts only items the key condition selects, as
+    DynamoDB's does (docs/aws-facts.md, "DynamoDB Query"), where moto also counted the ones it skips."""
+
+    @functools.wraps(query)
+    def query_one_partition(  # noqa: PLR0917 - moto's signature, argument for argument
+        table: Table,
+        hash_key: Any,
+        range_comparison: str | None,
+        range_objs: list[Any],
+        limit: int,
+        exclusive_start_key: dict[str, Any],
+        scan_index_forward: bool,
+        projection_expressions: list[list[str]] | None,
+        index_name: str | None = None,
+        consistent_read: bool = False,
+        filter_expression: Any = None,
+        hash_key_conditions: list[tuple[str, Any]] | None = None,
+        range_key_conditions: list[tuple[str, str, list[Any]]] | None = None,
+        **filter_kwargs: Any,
+    ) -> Any:
+        plain = (
+            index_name is None
+            and not filter_kwargs
+            and hash_key is not None
+            and table.range_key_attr is not None
+            and len(range_key_conditions or ()) <= 1
+        )
+        _query_scope.partition = (table, hash_key, range_comparison, range_objs) if plain else None
+        try:
+            return query(
+                table,
+                hash_key,
+                range_comparison,
+                range_objs,
+                limit,
+                exclusive_start_key,
+                scan_index_forward,
+                projection_expressions,
+                index_name,
+                consistent_read,
+                filter_expression,
+                hash_key_conditions=hash_key_conditions,
+                range_key_conditions=range_key_conditions,
+                **filter_kwargs,
+            )
+        finally:
+            _query_scope.partition = None
+
+    @functools.wraps(all_items)
+    def partition_items(table: Table) -> list[Item]:
+        scope = getattr(_query_scope, "partition", None)
+        if scope is None or scope[0] is not table:
+            return list(all_items(table))
+        _table, hash_key, comparison, range_objs = scope
+        selected = [
+            item
+            for item in table.items.get(hash_key, {}).values()
+            if isinstance(item, Item)
+            and (comparison is None or (item.range_key is not None and item.range_key.compare(comparison, range_objs)))
+        ]
+        return sorted(selected, key=lambda item: item.range_key)
+
+    return query_one_partition, partition_items
+
+
+def dynamodb_query_patches() -> list[Any]:
+    """Patches (not started): moto's Query reads one partition (`_one_partition_queries`)."""
+    query, all_items = _one_partition_queries(Table.query, Table.all_items)
+    return [mock.patch.object(Table, "query", query), mock.patch.object(Table, "all_items", all_items)]
 
 
 # Engine modules moto never imports (LocalStack's provider, whose API moto serves with its own
@@ -170,6 +255,7 @@ def engine_patches(clock: VirtualClock) -> list[Any]:
     patches = [
         *engine_time_patches(clock),
         mock.patch.object(DynamoHandler, "call_action", _serialized(DynamoHandler.call_action)),
+        *dynamodb_query_patches(),
     ]
     for module in engine_modules():
         for attribute in ("parse", "boto_client_for"):
