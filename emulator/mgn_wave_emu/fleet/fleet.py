@@ -262,7 +262,7 @@ class Fleet:
     def _register(self, node: ManagedNode, request: RegistrationRequest) -> tuple[bool, str]:
         if request.region != self.mgn.region:
             return False, f"this emulation has MGN in {self.mgn.region} only, not {request.region}"
-        known = self._registered.get(node.node_id) or self._registered_by_hostname(node)
+        known = self._registered.get(node.node_id) or self.mgn.source_server_id_by_hostname(node.computer_name)
         if known is not None:
             # Re-running the installer on a server keeps its source server (the agent knows the
             # machine); a server registered before the fleet existed is found by its hostname.
@@ -279,14 +279,6 @@ class Fleet:
             return False, str(refused)
         self._registered[node.node_id] = server_id
         return True, server_id
-
-    def _registered_by_hostname(self, node: ManagedNode) -> str | None:
-        for server_id in self.mgn.source_server_ids():
-            server = self.mgn.source_server(server_id)
-            hints = server.get("sourceProperties", {}).get("identificationHints", {})
-            if hints.get("hostname") == node.computer_name and not server.get("isArchived"):
-                return server_id
-        return None
 
     def source_server_id(self, name_or_id: str) -> str | None:
         """The source server the node's agent registered, if any."""
