@@ -22,6 +22,9 @@ partition against the 1 MB page, to answer for one partition and one sort-key ra
 event batch queries each server's waiters (`begins_with`) in a partition of a thousand tokens,
 which made a 1,000-server wave quadratic. `_one_partition_queries` hands moto's own Query only
 the items its key condition selects — what DynamoDB reads for it — sorted as moto sorts them.
+CreateStateMachine validates a definition by parsing it with the ANTLR parser (about 0.2 s for
+MigrateWave's), and every test deploys the same few definitions: a definition that parsed once
+parses again, so it is validated once per process (one that fails fails every time).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 from moto.stepfunctions.parser.asl.parse import preprocessor  # noqa: F401 (imports every engine module)
 from moto.stepfunctions.parser.asl.utils import boto_client
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from mgn_wave_emu.clock import VirtualClock, VirtualEvent, actor_thread_class
 
@@ -175,6 +179,20 @@ def _one_partition_queries(query: Any, all_items: Any) -> tuple[Any, Any]:
     return query_one_partition, partition_items
 
 
+_VALID_DEFINITIONS: set[str] = set()
+
+
+def _validated_once(validate: Any) -> Any:
+    @functools.wraps(validate)
+    def validate_once(definition: str) -> None:
+        if definition in _VALID_DEFINITIONS:
+            return
+        validate(definition)  # raises InvalidDefinition: not remembered
+        _VALID_DEFINITIONS.add(definition)
+
+    return staticmethod(validate_once)
+
+
 def dynamodb_query_patches() -> list[Any]:
     """Patches (not started): moto's Query reads one partition (`_one_partition_queries`)."""
     query, all_items = _one_partition_queries(Table.query, Table.all_items)
@@ -256,6 +274,11 @@ def engine_patches(clock: VirtualClock) -> list[Any]:
         *engine_time_patches(clock),
         mock.patch.object(DynamoHandler, "call_action", _serialized(DynamoHandler.call_action)),
         *dynamodb_query_patches(),
+        mock.patch.object(
+            StepFunctionsParserBackend,
+            "_validate_definition",
+            _validated_once(StepFunctionsParserBackend._validate_definition),
+        ),
     ]
     for module in engine_modules():
         for attribute in ("parse", "boto_client_for"):
