@@ -51,8 +51,26 @@ def dynamodb() -> Iterator[Any]:
                 TableName=TABLE, Item={"pk": {"S": "WAVE#big"}, "sk": {"S": f"r{wave}"}, "blob": {"S": BIG}}
             )
         client.put_item(TableName=TABLE, Item={"pk": {"S": "OTHER"}, "sk": {"S": "s-001#0"}, "token": {"S": "not-me"}})
+        for kind, value in RICH_VALUES.items():
+            client.put_item(TableName=TABLE, Item={"pk": {"S": "RICH"}, "sk": {"S": kind}, "value": value})
         yield client
 
+
+# Every AttributeValue type, nested too: what the items of an answer are written as.
+RICH_VALUES: dict[str, dict[str, Any]] = {
+    "string": {"S": "héllo"},
+    "empty string": {"S": ""},
+    "number": {"N": "-12.50"},
+    "bool": {"BOOL": False},
+    "null": {"NULL": True},
+    "string set": {"SS": ["a", "b"]},
+    "number set": {"NS": ["1", "2.5"]},
+    "binary": {"B": b"\x00\xffbytes"},
+    "binary set": {"BS": [b"one", b"two"]},
+    "list": {"L": [{"S": "x"}, {"N": "1"}, {"L": [{"BOOL": True}]}, {"M": {"k": {"NULL": True}}}]},
+    "map": {"M": {"a": {"S": "x"}, "b": {"M": {"c": {"SS": ["y"]}}}, "d": {"L": []}}},
+    "map with binary": {"M": {"blob": {"B": b"\x01"}, "s": {"S": "t"}}},
+}
 
 QUERIES: dict[str, dict[str, Any]] = {
     "one partition": {"KeyConditionExpression": "pk = :pk", "ExpressionAttributeValues": {":pk": {"S": "WAITING"}}},
@@ -83,6 +101,7 @@ QUERIES: dict[str, dict[str, Any]] = {
         "ExpressionAttributeValues": {":pk": {"S": "WAITING"}, ":p": {"S": "s-00"}},
         "Select": "COUNT",
     },
+    "every type": {"KeyConditionExpression": "pk = :pk", "ExpressionAttributeValues": {":pk": {"S": "RICH"}}},
     "no such partition": {"KeyConditionExpression": "pk = :pk", "ExpressionAttributeValues": {":pk": {"S": "NONE"}}},
 }
 
@@ -110,6 +129,8 @@ def test_a_query_reading_one_partition_answers_as_moto_does(dynamodb: Any, name:
             patch.stop()
     # Then: the same items, in the same order, on the same pages, with the same keys to go on from
     assert answered == expected
+    if name == "every type":
+        assert {item["sk"]["S"]: item["value"] for item in answered[0]["Items"]} == RICH_VALUES
     assert answered  # at least one page, even for no items
 
 
