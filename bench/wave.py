@@ -62,6 +62,9 @@ class WaveRun:
     # The largest state input, output, task result or Map result the strict emulator checked.
     largest_state_payload_bytes: int = 0
     dynamodb_requests: int = 0  # by the functions and the state machine (not the harness)
+    # CPU seconds (user + system) of this process and the scripts it ran, from start to verdict:
+    # unlike wall time, it hardly depends on what else the machine runs.
+    cpu_seconds: float = 0.0
 
     @property
     def per_server_transitions(self) -> float:
@@ -84,6 +87,7 @@ def run_wave(
 ) -> WaveRun:
     """Deploy `scenario`, run MigrateWave on wave-01 (or the 5-minute polling baseline) to its end."""
     started = time.perf_counter()
+    cpu_started = _cpu_seconds()
     with EmulatedAws() as aws:
         aws.deploy_scenario(scenario)
         stack = aws.stack
@@ -104,6 +108,7 @@ def run_wave(
         aws.lambdas.invocations = invocations
         result = aws.wait(aws.start({"wave": WAVE}, "bench-1"), timeout_seconds=timeout_seconds)
         wall = time.perf_counter() - started
+        cpu = _cpu_seconds() - cpu_started
         verdicts: Counter[str] = Counter()
         if result.output:
             verdicts.update(s["status"] for s in aws.wave_report(result.output)["summary"]["servers"])
@@ -132,7 +137,15 @@ def run_wave(
             skipped_polls=sum(max(0, round(g / POLL_SECONDS) - 1) for g in gaps) if baseline else 0,
             largest_state_payload_bytes=aws.limits.payloads.largest,
             dynamodb_requests=sum(1 for c in aws.calls.calls if c.service_id == "dynamodb" and c.principal != "driver"),
+            cpu_seconds=cpu,
         )
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU of this process and its ended children (the install scripts)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _gaps(invocations: _TimedInvocations, names: dict[str, str], logical: str) -> list[float]:
