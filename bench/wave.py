@@ -9,7 +9,6 @@ import resource
 import time
 from collections import Counter
 from dataclasses import dataclass, field, fields
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bench.baseline import POLL_SECONDS, polling_definition
@@ -17,6 +16,8 @@ from bench.scenarios import SMALL_DISK_GIB, WAVE, fleet_scenario
 from mgn_wave_emu.harness import ACCOUNT_ID, EmulatedAws
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from mgn_wave_emu.clock import VirtualClock
     from mgn_wave_emu.scenario import Scenario
 
