@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from mgn_wave.adapters.errors import aws_call
-from mgn_wave.timeutil import utcnow
+from mgn_wave import timeutil
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -78,7 +78,9 @@ class TaskTokenStore:
         deadline: datetime | None = None,
         stalled_since: datetime | None = None,
     ) -> None:
-        now = utcnow()
+        # Through the module, never a name bound at import: the emulated runtime puts its virtual
+        # clock behind timeutil.utcnow, and an early import would keep the wall clock.
+        now = timeutil.utcnow()
         expires = int(now.timestamp()) + ttl_seconds
         item: dict[str, Any] = {
             "pk": {"S": WAITING_PARTITION},
