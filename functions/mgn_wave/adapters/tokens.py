@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from mgn_wave.adapters.errors import aws_call
 from mgn_wave import timeutil
+from mgn_wave.adapters.errors import aws_call
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
