@@ -9,7 +9,6 @@ import resource
 import time
 from collections import Counter
 from dataclasses import dataclass, field, fields
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bench.baseline import POLL_SECONDS, polling_definition
@@ -17,12 +16,19 @@ from bench.scenarios import SMALL_DISK_GIB, WAVE, fleet_scenario
 from mgn_wave_emu.harness import ACCOUNT_ID, EmulatedAws
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from mgn_wave_emu.clock import VirtualClock
     from mgn_wave_emu.scenario import Scenario
 
 READY_EVENT = "MGN Source Server Lifecycle State Change"
 # The functions whose invocation can decide a server's verdict.
-DECIDERS = ("ReplicationWatchFunction", "ReplicationEventFunction", "PollReplicationFunction")
+DECIDERS = (
+    "ReplicationWatchFunction",
+    "ReplicationEventFunction",
+    "ReplicationReadyFunction",
+    "PollReplicationFunction",
+)
 
 
 class _TimedInvocations(list[Any]):
@@ -159,13 +165,15 @@ def _child_states(definition: str) -> frozenset[str]:
 
 
 def _ready_to_verdict(aws: EmulatedAws, invocations: _TimedInvocations, names: dict[str, str]) -> list[float]:
-    """Per server that reached READY_FOR_TEST: virtual seconds from that moment (MGN's event time,
-    recorded before any event is lost) to the first later invocation that decided its verdict."""
+    """Per server that reached READY_FOR_TEST: virtual seconds from that moment (when MGN sent the
+    event, to the microsecond, recorded before any event is lost) to the first later invocation
+    that decided its verdict."""
     ready: dict[str, datetime] = {}
-    for event in aws.mgn.replication.emitted:
+    replication = aws.mgn.replication
+    for event, sent in zip(replication.emitted, replication.emitted_at, strict=True):
         if event["detail-type"] == READY_EVENT and event["detail"].get("state") == "READY_FOR_TEST":
             server_id = event["resources"][0].rsplit("/", 1)[1]
-            ready.setdefault(server_id, datetime.fromisoformat(event["time"].replace("Z", "+00:00")))
+            ready.setdefault(server_id, sent)
     decided: dict[str, datetime] = {}
     for invocation, at in zip(invocations, invocations.times, strict=True):
         logical = names.get(invocation.function_name)
@@ -181,7 +189,7 @@ def _ready_to_verdict(aws: EmulatedAws, invocations: _TimedInvocations, names: d
 def _decided_servers(logical: str, event: Any, result: Any) -> list[str]:
     if not isinstance(result, dict) or not isinstance(event, dict):
         return []
-    if logical in ("ReplicationEventFunction", "ReplicationWatchFunction"):
+    if logical in ("ReplicationEventFunction", "ReplicationReadyFunction", "ReplicationWatchFunction"):
         return [s for s in result.get("decidedServers", []) if isinstance(s, str)]
     if result.get("outcome") in (None, "WAITING"):
         return []

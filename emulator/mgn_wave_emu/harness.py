@@ -368,7 +368,7 @@ class EmulatedAws:
                 )
 
     def _deliver(self, event: dict[str, Any]) -> None:
-        self.put_event(event)
+        self.put_event(event, at_once=False)
 
     def _create_buckets_and_topics(self, stack: EmulatedStack) -> None:
         s3 = self.client("s3")
@@ -391,10 +391,14 @@ class EmulatedAws:
         for topic in stack.topics:
             sns.create_topic(Name=topic)
 
-    def put_event(self, event: dict[str, Any]) -> int:
+    def put_event(self, event: dict[str, Any], *, at_once: bool = True) -> int:
         """EventBridge for the stack's rules: every rule whose pattern matches invokes its function
-        (asynchronously on AWS; here in the caller's thread) or sends the event to its SQS queue.
-        Returns the number of deliveries."""
+        or sends the event to its SQS queue. Returns the number of deliveries.
+
+        MGN's events (`at_once=False`) invoke a function asynchronously as Lambda does, on the
+        virtual clock (event_sources.py: delivery latency, retries, duplicates). A test's own
+        event (`at_once=True`) runs the function in the caller's thread, so it can look at the
+        result right after."""
         if self.stack is None or self.lambdas is None:
             return 0
         if event.get("detail-type") == "AWS API Call via CloudTrail" and not self._trail_records_api_calls():
@@ -404,6 +408,8 @@ class EmulatedAws:
             if rule.schedule is None and EventPattern.load(json.dumps(rule.pattern)).matches_event(event):
                 if rule.queue is not None and self.event_sources is not None:
                     self.event_sources.send(rule.queue, event)
+                elif rule.function is not None and not at_once and self.event_sources is not None:
+                    self.event_sources.invoke_async(rule.function, event)
                 elif rule.function is not None:
                     self.lambdas.invoke(self.stack.functions[rule.function], event)
                 delivered += 1
