@@ -128,7 +128,7 @@ Resources:
 _NESTED_TAIL = """
 Outputs:
   DocumentName:
-    Description: The document InstallAgents sends (the parent reads it as InstallAgentDocumentStack.Outputs.DocumentName).
+    Description: The document InstallAgents sends (read as InstallAgentDocumentStack.Outputs.DocumentName).
     Value: !Ref InstallAgentDocument
 """
 _CONTENT_INDENT = " " * 6
