@@ -80,8 +80,8 @@ def test_checkov_skip_is_a_known_exception_with_a_reason(logical_id: str, skip: 
     assert RESOURCES[logical_id]["Type"] == SKIPPABLE[skip["id"]], f"{logical_id}: {skip['id']} does not apply here"
     # And: a reason, not a placeholder; a shared one is in .checkov.yaml, and the comment says so
     if skip["id"] in REASON_IN_CONFIG:
-        assert f"(.checkov.yaml, {skip['id']})" in skip["comment"], f"{logical_id}: {skip['comment']}"
-        assert skip["id"] in CONFIG_PATH.read_text(encoding="utf-8")
+        assert skip["comment"].endswith("(.checkov.yaml)"), f"{logical_id}: {skip['comment']}"
+        assert f"- {skip['id']} (" in CONFIG_PATH.read_text(encoding="utf-8"), f"no reason for {skip['id']} there"
     else:
         words = str(skip["comment"]).split()
         assert len(words) >= MIN_REASON_WORDS, f"{logical_id} {skip['id']}: the reason is {len(words)} words"
