@@ -213,6 +213,7 @@ class EmulatedAws:
             region=self.region,
             account_id=ACCOUNT_ID,
             stack_name=stack_name,
+            template_dir=template_path.parent,
         )
         self.limits.check_stack(stack)
         if self.fleet is not None:  # the stack names its install document
