@@ -560,7 +560,7 @@ def _add_names(stack: EmulatedStack, resolver: _Resolver, logical_id: str, resou
     trust policies, and the SSM documents' content."""
     kind = str(resource.get("Type"))
     properties: dict[str, Any] = resource.get("Properties", {})
-    if kind in NAME_PROPERTIES or kind in GENERATED_NAME_LIMITS:
+    if kind in NAME_PROPERTIES or kind in GENERATED_NAME_LIMITS or kind == "AWS::Serverless::Application":
         stack.names[logical_id] = (resolver.resource_type(logical_id), resolver.physical_name(logical_id))
     if kind == "AWS::IAM::Role":
         stack.roles[logical_id] = EmulatedRole(
@@ -569,7 +569,7 @@ def _add_names(stack: EmulatedStack, resolver: _Resolver, logical_id: str, resou
             resolver.role_arn(logical_id),
             resolver.resolve(properties.get("AssumeRolePolicyDocument", {})),
         )
-    if kind in SAM_TYPES and "Role" not in properties:
+    if kind in ("AWS::Serverless::Function", "AWS::Serverless::StateMachine") and "Role" not in properties:
         role_id = f"{logical_id}Role"
         trust = _LAMBDA_TRUST if kind == "AWS::Serverless::Function" else {}
         stack.roles[role_id] = EmulatedRole(role_id, resolver.physical_name(role_id), resolver.role_arn(role_id), trust)

@@ -66,6 +66,10 @@ def test_the_template_s_install_document_is_deployed_from_its_nested_template() 
     nested = stack.nested["InstallAgentDocumentStack"]
     assert nested.outputs == {"DocumentName": name}
     assert nested.stack_id != stack.stack_id  # the document's name comes from the nested stack's ID
+    # And: the nested stack is named as CloudFormation names it, and no role is made up for it
+    assert stack.names["InstallAgentDocumentStack"] == ("AWS::CloudFormation::Stack", nested.stack_name)
+    assert nested.stack_name.startswith("mgn-wave-InstallAgentDocumentStack-")
+    assert "InstallAgentDocumentStackRole" not in stack.roles
     AwsLimits.check_stack(stack)
 
 
