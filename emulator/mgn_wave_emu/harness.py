@@ -34,7 +34,7 @@ from mgn_wave_emu.limits import AwsLimits
 from mgn_wave_emu.mgn import MgnEmulator
 from mgn_wave_emu.network_oracle import build_network_oracle
 from mgn_wave_emu.scenario import BuiltScenario, Scenario, build_scenario, load_scenario
-from mgn_wave_emu.stack import TEMPLATE_PATH, EmulatedStack, load_template, resolve_stack
+from mgn_wave_emu.stack import INSTALL_DOCUMENT, TEMPLATE_PATH, EmulatedStack, load_template, resolve_stack
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -213,10 +213,11 @@ class EmulatedAws:
             region=self.region,
             account_id=ACCOUNT_ID,
             stack_name=stack_name,
+            template_dir=template_path.parent,
         )
         self.limits.check_stack(stack)
         if self.fleet is not None:  # the stack names its install document
-            self.fleet.document_name = stack.physical_name("InstallAgentDocument")
+            self.fleet.document_name = stack.physical_name(INSTALL_DOCUMENT)
         self.stack = stack
         self.lambdas = LambdaRouter(stack, self.clock)
         self.event_sources = EventSources(stack, self.lambdas, self.clock)
