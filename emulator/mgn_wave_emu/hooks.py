@@ -14,6 +14,7 @@ Because every request passes here, the router also keeps the two audit instrumen
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import json
 import random
@@ -32,7 +33,7 @@ from botocore.handlers import BUILTIN_HANDLERS
 from moto.core.botocore_stubber import MockRawResponse
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from contextlib import AbstractContextManager
 
     from botocore.awsrequest import AWSPreparedRequest
@@ -62,6 +63,19 @@ DRIVER = "driver"  # the test or harness itself: never audited, never faulted
 # Set while an emulated service answers a request: what it calls in turn (an emulated source server
 # downloading the installer during SendCommand) is the emulated world's doing, not the caller's.
 _EMULATED_SERVICE = "emulated-service"
+
+
+@contextlib.contextmanager
+def emulated_world() -> Iterator[None]:
+    """What the emulation reads inside a handler's call (the port probe's network, read from
+    moto) is the emulated world's doing: neither audited as the function's nor faulted."""
+    handling = current_function.set(_EMULATED_SERVICE)
+    try:
+        yield
+    finally:
+        current_function.reset(handling)
+
+
 # moto's ASL engine signs its service integrations with this access key (moto's boto_client_for).
 _ENGINE_CREDENTIAL = "Credential=ak/"
 

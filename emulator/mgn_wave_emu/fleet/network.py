@@ -23,7 +23,7 @@ from mgn_wave.models.network import PROTOCOL_TCP, NetworkSnapshot, VpcEndpoint
 
 # The preflight's own SG judgement, reused rather than written twice. They are private there
 # because the preflight only ever asks about whole ranges; a node asks about one address.
-from mgn_wave.preflight.checks import _endpoint_sg_ids, _sgs_admit, nacl_of_subnet
+from mgn_wave.preflight.checks import _endpoint_sg_ids, nacl_of_subnet, sgs_admit
 from mgn_wave.preflight.nacl import evaluate_nacl
 from mgn_wave.preflight.routes import answers
 
@@ -170,7 +170,7 @@ class ScenarioNetworkView:
         snapshot = self.snapshot
         endpoint = next(e for e in snapshot.endpoints if e.endpoint_id == interface.endpoint_id)
         peer = IPv4Network(f"{source_ip}/32")
-        if not _sgs_admit(snapshot, _endpoint_sg_ids(snapshot, endpoint), egress=False, port=port, network=peer):
+        if not sgs_admit(snapshot, _endpoint_sg_ids(snapshot, endpoint), egress=False, port=port, network=peer):
             return False
         acl = nacl_of_subnet(snapshot, interface.subnet_id)
         if acl is not None:

@@ -19,6 +19,12 @@ Choices where MGN documents nothing (⚠️, in the README's "verify on a real a
   READY_FOR_CUTOVER; a successful one leaves TESTING / CUTTING_OVER until the operator moves on.
 - A new test launch terminates the server's previous test instance.
 - A quota refusal is a ConflictException (StartTest's model lists no ServiceQuotaExceededException).
+- Post-launch actions (the launch configuration's `postLaunchActions.ssmDocuments`, for the stages
+  its `deployment` names; TEST_AND_CUTOVER when unset) start when the instance is launched and its
+  SSM Agent is Online (an instance whose agent never comes online never starts them), each as
+  IN_PROGRESS in the job's `participatingServers[].postLaunchActionsStatus`, and end SUCCESS or
+  FAILED (`failureReason`) after `timing.post_launch_seconds`. The job is COMPLETED at launch; the
+  statuses keep changing after it.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from __future__ import annotations
 import copy
 import heapq
 import itertools
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -90,6 +97,8 @@ class LaunchTiming:
     start_seconds: int = 60
     launch_seconds: int = 900  # conversion + boot of a test or cutover instance
     terminate_seconds: int = 120
+    post_launch_seconds: int = 300  # the SSM documents of the post-launch actions, from launch to their end
+    slow_post_launch_seconds: int = 7200  # what `LaunchFaults.slow_post_launch` servers' actions take
 
 
 @dataclass
@@ -100,6 +109,11 @@ class LaunchFaults:
     fail_launch: set[str] = field(default_factory=set)
     stop_instance: set[str] = field(default_factory=set)
     ssm_offline: set[str] = field(default_factory=set)
+    # Ports on which nothing listens on the server's launched instances (a connect is refused); by
+    # default an instance listens on every port it is probed on
+    not_listening: dict[str, set[int]] = field(default_factory=dict)
+    fail_post_launch: set[str] = field(default_factory=set)  # the first post-launch action ends FAILED
+    slow_post_launch: set[str] = field(default_factory=set)  # the actions take `slow_post_launch_seconds`
 
 
 @dataclass(order=True)
@@ -107,7 +121,8 @@ class _Step:
     at: datetime
     seq: int
     job_id: str = field(compare=False)
-    action: str = field(compare=False)  # "start" | "launch" | "terminate"
+    action: str = field(compare=False)  # "start" | "launch" | "terminate" | "actions"
+    server_id: str = field(default="", compare=False)  # whose post-launch actions end ("actions")
 
 
 class LaunchEngine:
@@ -148,11 +163,13 @@ class LaunchEngine:
                 self._start_job(job, step.at)
             elif step.action == "launch":
                 self._finish_launch(job, step.at)
+            elif step.action == "actions":
+                self._finish_post_launch_actions(job, step.server_id)
             else:
                 self._finish_termination(job, step.at)
 
-    def _schedule(self, job_id: str, at: datetime, action: str) -> None:
-        heapq.heappush(self._agenda, _Step(at, next(self._seq), job_id, action))
+    def _schedule(self, job_id: str, at: datetime, action: str, server_id: str = "") -> None:
+        heapq.heappush(self._agenda, _Step(at, next(self._seq), job_id, action, server_id))
 
     # ---- the operations ------------------------------------------------------------------
 
@@ -336,8 +353,48 @@ class LaunchEngine:
             participant["launchedEc2InstanceID"] = instance_id
             first_boot = "STOPPED" if server_id in self.faults.stop_instance else "SUCCEEDED"
             server["launchedInstance"] = {"ec2InstanceID": instance_id, "jobID": job["jobID"], "firstBoot": first_boot}
+            self._begin_post_launch_actions(job, participant, test=test, at=at)
             self._emit(server, f"{kind}_LAUNCH_SUCCEEDED", job["jobID"], at)
         self._complete(job, at)
+
+    def _begin_post_launch_actions(
+        self, job: dict[str, Any], participant: dict[str, Any], *, test: bool, at: datetime
+    ) -> None:
+        server_id = participant["sourceServerID"]
+        actions = self._configs.get(server_id, {}).get("postLaunchActions") or {}
+        documents = actions.get("ssmDocuments") or []
+        if not documents or actions.get("deployment", "TEST_AND_CUTOVER") == ("CUTOVER_ONLY" if test else "TEST_ONLY"):
+            return
+        if server_id in self.faults.ssm_offline or server_id in self.faults.stop_instance:
+            return  # MGN runs them through SSM: no agent online, nothing starts
+        participant["postLaunchActionsStatus"] = {
+            "ssmAgentDiscoveryDatetime": iso(at),
+            "postLaunchActionsLaunchStatusList": [
+                {
+                    "ssmDocument": copy.deepcopy(document),
+                    # MGN's own actions are Automation runbooks (AWSMigration-…); a customer's document may be either
+                    "ssmDocumentType": "AUTOMATION",
+                    "executionID": str(uuid.UUID(int=self._emulator._rng.getrandbits(128), version=4)),
+                    "executionStatus": "IN_PROGRESS",
+                }
+                for document in documents
+            ],
+        }
+        slow = server_id in self.faults.slow_post_launch
+        seconds = self.timing.slow_post_launch_seconds if slow else self.timing.post_launch_seconds
+        self._schedule(job["jobID"], at + timedelta(seconds=seconds), "actions", server_id)
+
+    def _finish_post_launch_actions(self, job: dict[str, Any], server_id: str) -> None:
+        participant = next(p for p in job["participatingServers"] if p["sourceServerID"] == server_id)
+        statuses = participant.get("postLaunchActionsStatus", {}).get("postLaunchActionsLaunchStatusList", [])
+        for index, status in enumerate(statuses):
+            if index == 0 and server_id in self.faults.fail_post_launch:
+                status["executionStatus"] = "FAILED"
+                status["failureReason"] = (
+                    "Step fails when it is Executing. Fail message: the script exited with status 1"
+                )
+            else:
+                status["executionStatus"] = "SUCCESS"
 
     def _finish_termination(self, job: dict[str, Any], at: datetime) -> None:
         for participant in job["participatingServers"]:

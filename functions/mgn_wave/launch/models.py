@@ -60,6 +60,11 @@ class ServerLaunch(BaseModel):
     job_id: str | None = Field(default=None, alias="jobId")
     launch_status: str | None = Field(default=None, alias="launchStatus")
     instance_id: str | None = Field(default=None, alias="instanceId")
+    # TCP ports the check probes on the launched instance (the server's `mgn-wave:check-ports` tag)
+    check_ports: list[int] = Field(default_factory=list, alias="checkPorts")
+    # How many post-launch actions MGN runs for this stage (its launch configuration), and how they went
+    post_launch_expected: int = Field(default=0, alias="postLaunchExpected")
+    post_launch_actions: list[dict[str, str]] = Field(default_factory=list, alias="postLaunchActions")
     verdict: Verdict = Verdict.PENDING
     reason: str = ""
     hint: str = ""

@@ -213,7 +213,7 @@ def _rules(groups: Iterable[SecurityGroup], *, egress: bool, port: int) -> list[
     ]
 
 
-def _sgs_admit(
+def sgs_admit(
     snapshot: NetworkSnapshot,
     group_ids: Sequence[str],
     *,
@@ -358,12 +358,12 @@ def check_endpoint_sgs_admit_443(snapshot: NetworkSnapshot, target: PrivatePathT
         missing = [
             (network, label)
             for network, label in required_sources
-            if not _sgs_admit(snapshot, sg_ids, egress=False, port=HTTPS_PORT, network=network)
+            if not sgs_admit(snapshot, sg_ids, egress=False, port=HTTPS_PORT, network=network)
         ]
         if (
             from_staging
             and staging_subnet is not None
-            and not _sgs_admit(
+            and not sgs_admit(
                 snapshot,
                 sg_ids,
                 egress=False,
@@ -409,7 +409,7 @@ def replication_sgs_admit_1500(
     resource = replication_sg_ids[0] if replication_sg_ids else snapshot.vpc.vpc_id
     findings = []
     for cidr in source_cidrs:
-        if _sgs_admit(snapshot, replication_sg_ids, egress=False, port=REPLICATION_PORT, network=cidr):
+        if sgs_admit(snapshot, replication_sg_ids, egress=False, port=REPLICATION_PORT, network=cidr):
             continue
         findings.append(
             _finding(
@@ -447,7 +447,7 @@ def check_replication_sg_egress(snapshot: NetworkSnapshot, target: PrivatePathTa
         unreachable = [
             network
             for network in _endpoint_networks(snapshot, endpoint)
-            if not _sgs_admit(
+            if not sgs_admit(
                 snapshot,
                 replication_sgs,
                 egress=True,
@@ -471,7 +471,7 @@ def check_replication_sg_egress(snapshot: NetworkSnapshot, target: PrivatePathTa
                 )
             )
     s3_prefix_list = snapshot.s3_prefix_list_id
-    if not _sgs_admit(
+    if not sgs_admit(
         snapshot,
         replication_sgs,
         egress=True,
