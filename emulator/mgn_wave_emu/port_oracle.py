@@ -72,7 +72,12 @@ class PortOracle:
         snapshot = self._snapshot(instance["VpcId"], function)
         if snapshot is None:
             return False  # the probe's subnet is in another VPC: no route to the address
-        instance_groups = [g["GroupId"] for g in instance.get("SecurityGroups", [])]
+        # The groups of the interface that holds the address (the instance's own list may be empty
+        # when the groups were given on the interface, as MGN's launch templates do)
+        interface = next((n for n in instance.get("NetworkInterfaces", []) if n.get("PrivateIpAddress") == address), {})
+        instance_groups = sorted(
+            {g["GroupId"] for g in (*instance.get("SecurityGroups", []), *interface.get("Groups", []))}
+        )
         target = IPv4Network(f"{address}/32")
         for subnet_id in function.subnet_ids:  # whichever interface Lambda uses must get through
             subnet = snapshot.subnet(subnet_id)
