@@ -112,8 +112,26 @@ class RecordedCall:
     def action(self) -> str:
         return iam_action(self.service_id, self.operation_name)
 
+    @property
+    def actions(self) -> set[str]:
+        """Every IAM action AWS authorizes for this call: its own, and mgn:TagResource for a
+        job created with tags (MGN User Guide, "Grant permission to tag resources during
+        creation": tags on a resource-creating action are authorized as mgn:TagResource too)."""
+        found = {self.action}
+        if (self.service_id, self.operation_name) in _TAG_ON_CREATE and _carries_tags(self.body):
+            found.add("mgn:TagResource")
+        return found
+
 
 _BODY_KEPT = 16 * 1024
+_TAG_ON_CREATE = frozenset({("mgn", "StartTest"), ("mgn", "StartCutover"), ("mgn", "TerminateTargetInstances")})
+
+
+def _carries_tags(body: bytes) -> bool:
+    try:
+        return bool(json.loads(body or b"{}").get("tags"))
+    except ValueError:
+        return False
 
 
 class CallRecorder:
@@ -137,7 +155,7 @@ class CallRecorder:
         used: dict[str, set[str]] = {}
         for call in calls:
             if call.principal != DRIVER or include_driver:
-                used.setdefault(call.principal, set()).add(call.action)
+                used.setdefault(call.principal, set()).update(call.actions)
         return used
 
     def of(self, service_id: str, operation_name: str) -> list[RecordedCall]:

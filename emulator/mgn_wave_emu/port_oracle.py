@@ -74,7 +74,9 @@ class PortOracle:
             return False  # the probe's subnet is in another VPC: no route to the address
         # The groups of the interface that holds the address (the instance's own list may be empty
         # when the groups were given on the interface, as MGN's launch templates do)
-        interface = next((n for n in instance.get("NetworkInterfaces", []) if n.get("PrivateIpAddress") == address), {})
+        interface: dict[str, Any] = next(
+            (n for n in instance.get("NetworkInterfaces", []) if n.get("PrivateIpAddress") == address), {}
+        )
         instance_groups = sorted(
             {g["GroupId"] for g in (*instance.get("SecurityGroups", []), *interface.get("Groups", []))}
         )
