@@ -500,6 +500,7 @@ def report(
 LaunchStackName = Annotated[
     str, typer.Option(help="The mgn-wave CloudFormation stack (LaunchWave is one of its outputs).")
 ]
+FollowLaunch = Annotated[bool, typer.Option("--follow", help="Show the states as they pass, then the report.")]
 
 
 def _launch_machine(stack_name: str, region: str | None) -> str:
@@ -518,12 +519,12 @@ def _run_launch(
     *,
     stack_name: str,
     region: str | None,
-    dry_run: bool,
-    archive: bool,
-    source_server_ids: list[str] | None,
     follow: bool,
     as_json: bool,
     poll_seconds: float,
+    dry_run: bool = False,
+    archive: bool = False,
+    source_server_ids: list[str] | None = None,
 ) -> NoReturn:
     from mgn_wave_cli import launch  # noqa: PLC0415
 
@@ -591,7 +592,7 @@ def launch_command(
         bool, typer.Option("--dry-run", help="Report the launch settings' drift; launch nothing.")
     ] = False,
     archive: Annotated[bool, typer.Option("--archive", help="After a finalized cutover, archive the server.")] = False,
-    follow: Annotated[bool, typer.Option("--follow", help="Show the states as they pass, then the report.")] = False,
+    follow: FollowLaunch = False,
     region: Region = None,
     as_json: AsJson = False,
     poll_seconds: PollSeconds = 5.0,
@@ -621,23 +622,14 @@ def revert(
     wave: Annotated[str, typer.Argument(help="The wave whose test instances to terminate.")],
     *,
     stack_name: LaunchStackName,
-    follow: Annotated[bool, typer.Option("--follow", help="Show the states as they pass, then the report.")] = False,
+    follow: FollowLaunch = False,
     region: Region = None,
     as_json: AsJson = False,
     poll_seconds: PollSeconds = 5.0,
 ) -> None:
     """Revert a wave's test: back to READY_FOR_TEST, test instances terminated (TerminateTargetInstances)."""
     _run_launch(
-        "revert",
-        wave,
-        stack_name=stack_name,
-        region=region,
-        dry_run=False,
-        archive=False,
-        source_server_ids=None,
-        follow=follow,
-        as_json=as_json,
-        poll_seconds=poll_seconds,
+        "revert", wave, stack_name=stack_name, region=region, follow=follow, as_json=as_json, poll_seconds=poll_seconds
     )
 
 

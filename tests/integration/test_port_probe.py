@@ -144,25 +144,20 @@ def test_across_subnets_the_network_acls_decide_both_ways(network: _Network) -> 
     )["NetworkAcls"][0]
     association = next(a for a in default["Associations"] if a["SubnetId"] == network.other_subnet)
     network.ec2.replace_network_acl_association(AssociationId=association["NetworkAclAssociationId"], NetworkAclId=acl)
-    network.ec2.create_network_acl_entry(
-        NetworkAclId=acl,
-        RuleNumber=100,
-        Protocol="6",
-        RuleAction="allow",
-        Egress=False,
-        CidrBlock="10.60.1.0/24",
-        PortRange={"From": 443, "To": 443},
-    )
-    network.clock.advance(1)
+
+    def allow_from_probe_subnet(*, egress: bool, ports: tuple[int, int]) -> None:
+        network.ec2.create_network_acl_entry(
+            NetworkAclId=acl,
+            RuleNumber=100,
+            Protocol="6",
+            RuleAction="allow",
+            Egress=egress,
+            CidrBlock="10.60.1.0/24",
+            PortRange={"From": ports[0], "To": ports[1]},
+        )
+        network.clock.advance(1)
+
+    allow_from_probe_subnet(egress=False, ports=(443, 443))
     assert not network.is_open(address, 443)
-    network.ec2.create_network_acl_entry(
-        NetworkAclId=acl,
-        RuleNumber=100,
-        Protocol="6",
-        RuleAction="allow",
-        Egress=True,
-        CidrBlock="10.60.1.0/24",
-        PortRange={"From": 1024, "To": 65535},
-    )
-    network.clock.advance(1)
+    allow_from_probe_subnet(egress=True, ports=(1024, 65535))
     assert network.is_open(address, 443)

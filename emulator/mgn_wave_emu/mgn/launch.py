@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
-from mgn_wave_emu.mgn.replication import iso
+from mgn_wave_emu.mgn.replication import conflict, iso
 from mgn_wave_emu.mgn.wire import MgnServiceError
 
 if TYPE_CHECKING:
@@ -187,12 +187,12 @@ class LaunchEngine:
         for server in servers:
             state = server["lifeCycle"]["state"]
             if server["isArchived"]:
-                raise _conflict(server, "it is archived")
+                raise conflict(server, "it is archived")
             if not server["dataReplicationInfo"].get("lagDuration"):
                 # The model: launchable means dataReplicationInfo.lagDuration is not null
-                raise _conflict(server, "it is not launchable yet (dataReplicationInfo.lagDuration is null)")
+                raise conflict(server, "it is not launchable yet (dataReplicationInfo.lagDuration is null)")
             if state not in allowed:
-                raise _conflict(server, f"its lifecycle state is {state}; expected {' or '.join(sorted(allowed))}")
+                raise conflict(server, f"its lifecycle state is {state}; expected {' or '.join(sorted(allowed))}")
         job = self._new_job("LAUNCH", initiated_by, servers, params.get("tags", {}), now)
         phase = "lastTest" if initiated_by == "START_TEST" else "lastCutover"
         for server in servers:
@@ -206,11 +206,9 @@ class LaunchEngine:
         for server in servers:
             state = server["lifeCycle"]["state"]
             if state in _NOT_TERMINABLE:
-                raise _conflict(
-                    server, f"its lifecycle state is {state}; launched instances cannot be terminated in it"
-                )
+                raise conflict(server, f"its lifecycle state is {state}; launched instances cannot be terminated in it")
             if "ec2InstanceID" not in server.get("launchedInstance", {}):
-                raise _conflict(server, "it has no launched instance")
+                raise conflict(server, "it has no launched instance")
         job = self._new_job("TERMINATE", "TERMINATE", servers, params.get("tags", {}), now)
         return {"job": copy.deepcopy(job)}
 
@@ -221,14 +219,14 @@ class LaunchEngine:
         allowed = _LIFECYCLE_CHANGES[wanted]
         if not server["dataReplicationInfo"].get("lagDuration"):
             # The model: "only works if the Source Server is already launchable (lagDuration is not null)"
-            raise _conflict(server, "it is not launchable (dataReplicationInfo.lagDuration is null)")
+            raise conflict(server, "it is not launchable (dataReplicationInfo.lagDuration is null)")
         if state not in allowed:
-            raise _conflict(
+            raise conflict(
                 server,
                 f"its lifecycle state is {state}; {wanted} is set only from {' or '.join(sorted(allowed))}",
             )
         if self._active_job_of(server["sourceServerID"]) is not None:
-            raise _conflict(server, "a job for it is still running")
+            raise conflict(server, "a job for it is still running")
         server["lifeCycle"]["state"] = wanted
         if wanted == "READY_FOR_TEST":
             server["lifeCycle"].setdefault("lastTest", {})["reverted"] = {"apiCallDateTime": iso(self._clock.now())}
@@ -238,12 +236,12 @@ class LaunchEngine:
         server = self._emulator._server(params["sourceServerID"])
         state = server["lifeCycle"]["state"]
         if state != "CUTTING_OVER":
-            raise _conflict(server, f"its lifecycle state is {state}; a cutover is finalized only from CUTTING_OVER")
+            raise conflict(server, f"its lifecycle state is {state}; a cutover is finalized only from CUTTING_OVER")
         if self._active_job_of(server["sourceServerID"]) is not None:
-            raise _conflict(server, "its cutover job is still running")
+            raise conflict(server, "its cutover job is still running")
         instance = server.get("launchedInstance", {})
         if self._instances.get(instance.get("ec2InstanceID", ""), {}).get("kind") != "START_CUTOVER":
-            raise _conflict(server, "it has no launched cutover instance")
+            raise conflict(server, "it has no launched cutover instance")
         now = self._clock.now()
         # The model: replication resources go away and the lifecycle becomes CUTOVER; the instance stays.
         self._replication.end_replication(server["sourceServerID"], now)
@@ -271,7 +269,7 @@ class LaunchEngine:
         configuration = self._configuration(params["sourceServerID"])
         if self._active_job_of(params["sourceServerID"]) is not None:
             server = self._emulator._server(params["sourceServerID"])
-            raise _conflict(server, "a launch job for it is running")
+            raise conflict(server, "a launch job for it is running")
         changes = {k: v for k, v in params.items() if k not in {"sourceServerID", "accountID"}}
         configuration.update(copy.deepcopy(changes))
         return copy.deepcopy(configuration)
@@ -286,7 +284,7 @@ class LaunchEngine:
         active = [job for job in self._jobs.values() if job["status"] in _ACTIVE_JOB]
         for server in servers:
             if self._active_job_of(server["sourceServerID"]) is not None:
-                raise _conflict(server, "it is already in an active job (MGN allows one per server)")
+                raise conflict(server, "it is already in an active job (MGN allows one per server)")
         if len(active) + 1 > MAX_CONCURRENT_JOBS:
             raise _quota(f"{len(active)} jobs are in progress; MGN allows {MAX_CONCURRENT_JOBS} concurrent jobs")
         busy = sum(len(job["participatingServers"]) for job in active)
@@ -541,14 +539,6 @@ class LaunchEngine:
         """The server's launch configuration (created as MGN creates it, on first use)."""
         with self._lock:
             return copy.deepcopy(self._configuration(source_server_id))
-
-
-def _conflict(server: dict[str, Any], why: str) -> MgnServiceError:
-    return MgnServiceError(
-        "ConflictException",
-        f"Source server {server['sourceServerID']} cannot do that now: {why}",
-        members={"resourceId": server["sourceServerID"], "resourceType": "SourceServer"},
-    )
 
 
 def _quota(why: str) -> MgnServiceError:

@@ -14,7 +14,7 @@ from mgn_wave.adapters.ssm_ping import ping_statuses
 from mgn_wave.errors import InvalidInputError
 from mgn_wave.handlers._store import wave_store
 from mgn_wave.launch.config import port_probe_function_from_env, seconds_from_env
-from mgn_wave.launch.models import LaunchStage
+from mgn_wave.launch.models import stage_of
 from mgn_wave.launch.steps import check_instances, conclude
 from mgn_wave.observability import logger, tracer
 
@@ -25,10 +25,7 @@ if TYPE_CHECKING:
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    try:
-        stage = LaunchStage(str(event.get("stage")))
-    except ValueError:
-        raise InvalidInputError("stage", f"one of {', '.join(s.value for s in LaunchStage)}") from None
+    stage = stage_of(event.get("stage"))
     region = config.region_from_env()
     key = str(event.get("serversKey", ""))
     if event.get("action") == "check":

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from mgn_wave.errors import InvalidInputError
 from mgn_wave.models.mgn import SOURCE_SERVER_ID_PATTERN
 from mgn_wave.models.validation import parse_model
 from mgn_wave.models.wave import MAX_WAVE_SERVERS, WAVE_NAME_PATTERN
@@ -20,6 +21,14 @@ class LaunchStage(StrEnum):
     CUTOVER = "cutover"  # after an approval: StartCutover, check, FinalizeCutover the passing ones
     FINALIZE = "finalize"  # check the cutover instances already launched, FinalizeCutover the passing ones
     REVERT = "revert"  # back to READY_FOR_TEST and terminate the test instances
+
+
+def stage_of(value: Any) -> LaunchStage:
+    """A step's `stage` field (the plan's, passed on by the state machine), or InvalidInputError."""
+    try:
+        return LaunchStage(str(value))
+    except ValueError:
+        raise InvalidInputError("stage", f"one of {', '.join(s.value for s in LaunchStage)}") from None
 
 
 class LaunchInput(BaseModel):
