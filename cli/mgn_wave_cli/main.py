@@ -100,6 +100,8 @@ FORM_OF_FLAG = {
     "--template-id": (re.compile(TEMPLATE_ID_PATTERN), "'rct-' followed by 17 letters or digits"),
     "--instance-type": (re.compile(r"[a-z0-9]+\.[a-z0-9]+"), "an EC2 instance type like 't3.small'"),
     "--wave-tag-key": (re.compile(r"[A-Za-z0-9 _.:/+@-]{1,128}"), "1..128 of A-Z a-z 0-9 space _ . : / + @ -"),
+    # Recorded in the execution's history as the approver: a user name or an e-mail address
+    "--approver": (re.compile(r"[A-Za-z0-9 _.@+=,-]{1,128}", re.ASCII), "1..128 of A-Z a-z 0-9 space _ . @ + = , -"),
 }
 
 
@@ -654,10 +656,12 @@ def approve(
 
     if not re.fullmatch(WAVE_NAME_PATTERN, wave):
         raise _fail(f"WAVE: {wave!r} is not a wave name (a letter or digit, then up to 79 of A-Z a-z 0-9 . _ -)")
+    _checked("--approver", approver)
     _checked("--region", region)
     if not waves.STACK_NAME_PATTERN.match(stack_name):
         raise _fail(f"--stack-name: {stack_name!r} is not a stack name (a letter, then letters, digits, -)")
-    who = approver or os.environ.get("USER") or "unknown"
+    user = os.environ.get("USER", "")
+    who = approver or (user if FORM_OF_FLAG["--approver"][0].fullmatch(user) else "unknown")
     with _aws_errors():
         cfn = boto3.client("cloudformation", region_name=region, config=CLIENT_CONFIG)
         table = stack_output(cfn, stack_name, STATE_TABLE_OUTPUT)
