@@ -23,6 +23,7 @@ from mgn_wave.install.parameters import (
     DOCUMENT_PARAMETERS,
     EXECUTION_TIMEOUT_SECONDS,
     LINUX_STEP_NAME,
+    MIN_SSM_AGENT_VERSION,
     WINDOWS_STEP_NAME,
     DocumentParameter,
 )
@@ -38,7 +39,7 @@ END_MARKER = "# END GENERATED"
 DOCUMENT_DESCRIPTION = (
     "mgn-wave: prove the private path from a source server to the MGN and S3 VPC endpoints, then install "
     "the AWS Replication Agent through the S3 interface endpoint (SHA-512 checked). Parameters reach the "
-    "scripts only as SSM_<Name> environment variables (SSM Agent 3.3.2746.0 or later)."
+    f"scripts only as SSM_<Name> environment variables (SSM Agent {MIN_SSM_AGENT_VERSION} or later)."
 )
 MAX_DOCUMENT_BYTES = 64 * 1024  # an SSM document's content may not exceed 64 KB
 

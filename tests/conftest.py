@@ -23,7 +23,8 @@ os.environ.update(
 os.environ.pop("AWS_PROFILE", None)
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
-# The emulator's botocore hook must be registered before the first boto3 session is created.
+# The emulator's botocore hook must be registered before the first boto3 session is created
+# (tests/README.md, "The import-order rule").
 import mgn_wave_emu.hooks  # noqa: F401
 
 # `make test` runs the tests in two pytest-xdist workers: each worker hands its figures to the

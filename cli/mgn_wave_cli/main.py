@@ -19,12 +19,12 @@ from rich.markdown import Markdown
 from rich.markup import escape
 from rich.text import Text
 
+from mgn_wave import ids
 from mgn_wave.adapters.clients import CLIENT_CONFIG
 from mgn_wave.adapters.ec2 import Ec2Adapter
 from mgn_wave.adapters.mgn import MgnAdapter
 from mgn_wave.errors import InvalidInputError, MgnWaveError
-from mgn_wave.models.mgn import TEMPLATE_ID_PATTERN
-from mgn_wave.models.network import REGION_PATTERN, PrivatePathTarget
+from mgn_wave.models.network import PrivatePathTarget
 from mgn_wave.models.replication import ReplicationPolicy
 from mgn_wave.models.validation import first_error, parse_model
 from mgn_wave.models.wave import WaveInput
@@ -96,8 +96,8 @@ FLAG_OF_FIELD = {
 # Flags the models do not check, held to their stack parameters' AllowedPattern (template.yaml);
 # --region to the models' form, in ASCII digits (`\d` alone would take any script's digits).
 FORM_OF_FLAG = {
-    "--region": (re.compile(REGION_PATTERN.pattern, re.ASCII), "an AWS Region code like 'us-east-1'"),
-    "--template-id": (re.compile(TEMPLATE_ID_PATTERN), "'rct-' followed by 17 letters or digits"),
+    "--region": (re.compile(ids.REGION), "an AWS Region code like 'us-east-1'"),
+    "--template-id": (re.compile(ids.TEMPLATE_ID), "'rct-' followed by 17 letters or digits"),
     "--instance-type": (re.compile(r"[a-z0-9]+\.[a-z0-9]+"), "an EC2 instance type like 't3.small'"),
     "--wave-tag-key": (re.compile(r"[A-Za-z0-9 _.:/+@-]{1,128}"), "1..128 of A-Z a-z 0-9 space _ . : / + @ -"),
     # Recorded in the execution's history as the approver: a user name or an e-mail address

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import ValidationError
 
-from mgn_wave import timeutil
+from mgn_wave import ids, timeutil
 from mgn_wave.adapters.errors import ACCESS_CODES, aws_call, error_code
 from mgn_wave.errors import (
     AwsAccessError,
@@ -30,6 +30,7 @@ from mgn_wave.errors import (
 )
 from mgn_wave.models.findings import Finding
 from mgn_wave.models.server import ServerResult, WaveSummary
+from mgn_wave.models.source_server import SourceServerRecord
 from mgn_wave.models.wave import validate_wave_input
 from mgn_wave.replication.classifier import classify
 
@@ -65,18 +66,9 @@ STEP_OF_STATE = {
 FLAG_OF_INPUT_FIELD = {"wave": "--wave", "instanceIds": "--instance-id", "dryRun": "--dry-run", "force": "--force"}
 EXECUTION_NAME_MAX = 80
 # \Z, not $ (which also matches before a final newline); [0-9], not \d (any script's digits).
-STATE_MACHINE_ARN_PATTERN = re.compile(
-    r"^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:stateMachine:[A-Za-z0-9_.-]{1,80}\Z"
-)
-# An execution name has no whitespace, brackets, wildcards, control or special characters (AWS).
-EXECUTION_ARN_PATTERN = re.compile(
-    r"^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:execution:[A-Za-z0-9_.-]{1,80}:"
-    r"[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}\Z"
-)
-STACK_NAME_PATTERN = re.compile(
-    r"^([A-Za-z][-A-Za-z0-9]{0,127}"
-    r"|arn:aws[a-z-]*:cloudformation:[a-z0-9-]+:[0-9]{12}:stack/[A-Za-z][-A-Za-z0-9]{0,127}/[-A-Za-z0-9]+)\Z"
-)
+STATE_MACHINE_ARN_PATTERN = re.compile(rf"^{ids.STATE_MACHINE_ARN}\Z")
+EXECUTION_ARN_PATTERN = re.compile(rf"^{ids.EXECUTION_ARN}\Z")
+STACK_NAME_PATTERN = re.compile(rf"^([A-Za-z][-A-Za-z0-9]{{0,127}}|{ids.STACK_ARN})\Z")
 _FIRST_PAGE, _NEXT_PAGES = 1000, 100  # events per history page: everything at first, then the news
 
 
@@ -514,15 +506,15 @@ class WaveProgress:
     def apply_mgn(self, server: Mapping[str, Any], verdict: ReplicationVerdict) -> None:
         """What MGN says of one of the wave's source servers: its phase and sync %. The verdict
         column stays the state machine's; MGN's view only shows how far replication is."""
-        instance_id = server.get("userProvidedID")
+        record = SourceServerRecord(server)
+        instance_id = record.user_provided_id
         row = self.rows.get(instance_id) if instance_id else None
         row = row or next((r for r in self.rows.values() if r.source_server_id == verdict.source_server_id), None)
         if row is None and instance_id:
             row = self._step(instance_id, "in MGN")
         if row is None:
             return  # a server without the managed-node ID the installer sets: not ours to show
-        hints = (server.get("sourceProperties") or {}).get("identificationHints") or {}
-        row.name = row.name or hints.get("hostname")
+        row.name = row.name or record.hostname
         row.source_server_id = row.source_server_id or verdict.source_server_id
         self._verdict(row, verdict.model_dump(mode="json", by_alias=True), decides=False)
         retrying = verdict.next_attempt_date_time is not None and verdict.data_replication_error is not None
@@ -618,8 +610,9 @@ class MgnLiveProgress:
             self.note = f"no live sync % from MGN: {exc}"
             return
         for server in servers:
-            in_wave = (server.get("tags") or {}).get(self._wave_tag_key) == self._wave
-            if server.get("isArchived") or not (in_wave or server.get("sourceServerID") in known):
+            record = SourceServerRecord(server)
+            in_wave = record.tags.get(self._wave_tag_key) == self._wave
+            if record.archived or not (in_wave or record.source_server_id in known):
                 continue
             progress.apply_mgn(server, classify(server, now=timeutil.utcnow()))
 

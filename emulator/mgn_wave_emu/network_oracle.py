@@ -345,8 +345,7 @@ class ScenarioNetworkOracle:
     """`fn(server, replication_configuration) -> OracleFailure | None` over a built scenario.
 
     The staging VPC is read from moto once per virtual instant (servers registered together
-    share one read) and again after `invalidate()`, e.g. when a test changes the network and
-    retries within the same instant."""
+    share one read)."""
 
     def __init__(self, ec2: EC2Client, built: BuiltScenario, clock: VirtualClock) -> None:
         self._adapter = Ec2Adapter(ec2)
@@ -368,10 +367,6 @@ class ScenarioNetworkOracle:
             if self._snapshot is None or self._snapshot[0] != now:
                 self._snapshot = (now, self._adapter.collect_network_snapshot(self._built.target))
             return self._snapshot[1]
-
-    def invalidate(self) -> None:
-        with self._lock:
-            self._snapshot = None
 
     def sources_of(self, server: Mapping[str, Any]) -> list[IPv4Network]:
         """The server's own address (/32): from its network interfaces, else the fleet entry of its

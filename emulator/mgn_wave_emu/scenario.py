@@ -14,6 +14,7 @@ only) or a literal IPv4 CIDR.
 from __future__ import annotations
 
 import json
+import re
 from importlib import resources
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
@@ -30,7 +31,8 @@ from pydantic import (
     model_validator,
 )
 
-from mgn_wave.models.network import REGION_PATTERN, PrivatePathTarget
+from mgn_wave import ids
+from mgn_wave.models.network import PrivatePathTarget
 from mgn_wave.preflight.checks import FINDING_CODES
 
 if TYPE_CHECKING:
@@ -280,7 +282,7 @@ class Scenario(_Spec):
     @classmethod
     def _region(cls, value: str) -> str:
         # The target's rule, so a scenario cannot name a Region the preflight would refuse.
-        if not REGION_PATTERN.fullmatch(value):
+        if not re.fullmatch(ids.REGION, value):
             raise ValueError(f"region must be an AWS Region code like 'us-east-1', got {value!r}")
         return value
 

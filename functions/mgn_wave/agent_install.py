@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from mgn_wave.errors import PrivatePathIncompleteError
 from mgn_wave.install.parameters import NodeStatus, parse_result
 from mgn_wave.models.server import InstalledServer, ServerResult, ServerStatus, Stage
+from mgn_wave.models.source_server import SourceServerRecord
 from mgn_wave.preflight.checks import find_endpoint, regional_dns_name
 
 if TYPE_CHECKING:
@@ -103,12 +104,11 @@ def known_to_mgn(servers: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str,
     (`userProvidedID`), or by the AWS instance ID hint MGN reads on EC2 sources."""
     known: dict[str, Mapping[str, Any]] = {}
     for server in servers:
-        if server.get("isArchived"):
+        record = SourceServerRecord(server)
+        if record.archived:
             continue
-        hints = server.get("sourceProperties", {}).get("identificationHints", {})
-        for instance_id in (server.get("userProvidedID"), hints.get("awsInstanceID")):
-            if instance_id:
-                known[str(instance_id)] = server
+        for instance_id in record.instance_ids:
+            known[instance_id] = server
     return known
 
 
@@ -183,12 +183,13 @@ _INACTIVE_LIFECYCLE = frozenset({"DISCONNECTED", "CUTOVER"})
 
 
 def actively_replicating(servers: Iterable[Mapping[str, Any]]) -> int:
+    records = (SourceServerRecord(server) for server in servers)
     return sum(
         1
-        for server in servers
-        if not server.get("isArchived")
-        and server.get("dataReplicationInfo", {}).get("dataReplicationState") not in _INACTIVE_REPLICATION
-        and server.get("lifeCycle", {}).get("state") not in _INACTIVE_LIFECYCLE
+        for record in records
+        if not record.archived
+        and record.replication_state not in _INACTIVE_REPLICATION
+        and record.lifecycle not in _INACTIVE_LIFECYCLE
     )
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from mgn_wave.errors import AmbiguousTemplateError, AwsResourceNotFoundError
 from mgn_wave.models.replication import CREATE_DEFAULTS, FieldChange
+from mgn_wave.models.source_server import SourceServerRecord
 from mgn_wave.preflight.checks import replication_sgs_admit_1500
 
 if TYPE_CHECKING:
@@ -47,14 +48,13 @@ def wave_members(
     tagged with the wave. Archived servers are history, not members."""
     members = []
     for server in servers:
-        if server.get("isArchived"):
+        record = SourceServerRecord(server)
+        if record.archived:
             continue
         if wave_input.instance_ids is not None:
-            hints = server.get("sourceProperties", {}).get("identificationHints", {})
-            identities = {server.get("userProvidedID"), hints.get("awsInstanceID")}
-            if identities & set(wave_input.instance_ids):
+            if set(record.instance_ids) & set(wave_input.instance_ids):
                 members.append(server)
-        elif server.get("tags", {}).get(wave_tag_key) == wave_input.wave:
+        elif record.tags.get(wave_tag_key) == wave_input.wave:
             members.append(server)
     return members
 

@@ -22,12 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
-from mgn_wave.models.wave import INSTANCE_ID_PATTERN, WAVE_NAME_PATTERN
+from mgn_wave import ids
+from mgn_wave.models.wave import WAVE_NAME_PATTERN
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterable, Mapping
 
-_RESOURCE_ARN = re.compile(r"^arn:aws[a-z-]*:(ec2|ssm):[a-z0-9-]+:\d{12}:(instance|managed-instance)/(?P<id>[^/]+)$")
+_RESOURCE_ARN = re.compile(ids.NODE_ARN)
 _EXECUTION_NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 MAX_EXECUTION_NAME = 80  # StartExecution `name`: 1..80 characters
 
@@ -62,7 +63,7 @@ def join(wave: Any, instance_id: Any) -> TagJoin | None:
     """The join of `instance_id` to `wave`, or None when either is not of its allowed form."""
     if not isinstance(wave, str) or not re.fullmatch(WAVE_NAME_PATTERN, wave):
         return None
-    if not isinstance(instance_id, str) or not re.fullmatch(INSTANCE_ID_PATTERN, instance_id):
+    if not isinstance(instance_id, str) or not re.fullmatch(ids.NODE_ID, instance_id):
         return None
     return TagJoin(wave=wave, instance_id=instance_id, execution_name=execution_name_for(wave, instance_id))
 

@@ -40,7 +40,7 @@ ENV_REGION = "eu-west-1"  # AWS_REGION while the properties run: where a case wi
 
 # --- the allowed forms ------------------------------------------------------------------------
 
-REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
+REGION = re.compile(r"[a-z]{2,4}(-[a-z]+){1,2}-[0-9]{1,2}")  # every Region botocore knows (mgn_wave.ids)
 # AWS issues 8 or 17 hex digits; the shared models hold 8..17 (network.py), and so does this.
 VPC_ID = re.compile(r"vpc-[0-9a-f]{8,17}")
 SUBNET_ID = re.compile(r"subnet-[0-9a-f]{8,17}")
@@ -174,7 +174,9 @@ def _name(first: str, rest: str, max_size: int) -> st.SearchStrategy[str]:
     return st.builds(operator.add, st.sampled_from(first), st.text(rest, max_size=max_size))
 
 
-VALID_REGION = st.sampled_from(("us-east-1", "eu-west-2", "ap-northeast-1", "us-gov-west-1", "il-central-1")) | (
+VALID_REGION = st.sampled_from(
+    ("us-east-1", "eu-west-2", "ap-northeast-1", "us-gov-west-1", "il-central-1", "eusc-de-east-1")
+) | (
     st.builds(
         "{}-{}-{}".format,
         st.sampled_from(("us", "eu", "ap", "sa", "ca", "me", "af", "mx", "xx")),

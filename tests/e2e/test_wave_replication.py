@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import TYPE_CHECKING
-
-from mgn_wave import timeutil
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -72,7 +71,7 @@ def test_replication_every_event_lost_the_watch_reaches_the_same_verdicts_within
     # Each verdict came at most one interval (5 minutes) after the server became READY_FOR_TEST.
     deciding = [p.started for p in passes if p.result["completed"] and p.started]
     for name in NEW_LINUX:
-        healthy = timeutil.parse_iso(aws.server_results(result.output)[name]["timings"]["healthy"])
+        healthy = datetime.fromisoformat(aws.server_results(result.output)[name]["timings"]["healthy"])
         assert any(0 <= (moment - healthy).total_seconds() <= 300 for moment in deciding), (name, healthy, deciding)
 
 

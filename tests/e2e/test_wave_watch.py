@@ -5,14 +5,13 @@ a crash in the middle of a pass."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from mgn_wave_emu.hooks import FaultPlan
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from datetime import datetime
 
     from mgn_wave_emu.harness import EmulatedAws
     from mgn_wave_emu.stack import EmulatedStack
@@ -37,9 +36,7 @@ def _first_stall(aws: EmulatedAws, fleet_name: str) -> datetime | None:
         return None
     for event in aws.mgn.replication.emitted:
         if event["resources"] == [arn] and event["detail"]["state"] == "STALLED":
-            from mgn_wave import timeutil
-
-            return timeutil.parse_iso(event["time"])
+            return datetime.fromisoformat(event["time"])
     return None
 
 

@@ -11,6 +11,10 @@ import pytest
 from moto import mock_aws
 
 from mgn_wave.adapters import tcp
+from mgn_wave.errors import InvalidInputError
+from mgn_wave.handlers.port_probe import ProbeRequest
+from mgn_wave.launch.ports import MAX_CHECK_PORTS
+from mgn_wave.models.validation import parse_model
 from mgn_wave_emu.clock import VirtualClock
 from mgn_wave_emu.mgn.launch import SOURCE_SERVER_TAG, LaunchFaults
 from mgn_wave_emu.port_oracle import PortOracle
@@ -161,3 +165,28 @@ def test_across_subnets_the_network_acls_decide_both_ways(network: _Network) -> 
     assert not network.is_open(address, 443)
     allow_from_probe_subnet(egress=True, ports=(1024, 65535))
     assert network.is_open(address, 443)
+
+
+# ---- the PortProbe function's input ----------------------------------------------------------
+
+_TARGET = {"instanceId": "i-0123456789abcdef0", "address": "10.0.1.5", "ports": [22, 443]}
+
+
+@pytest.mark.parametrize(
+    ("targets", "field"),
+    [
+        ([], "targets"),
+        ([{**_TARGET, "instanceId": "i-1; reboot"}], "instanceId"),
+        ([{**_TARGET, "address": "db.corp.example"}], "address"),
+        ([{**_TARGET, "ports": [0]}], "ports"),
+        ([{**_TARGET, "ports": ["22"]}], "ports"),
+        ([{**_TARGET, "ports": list(range(1, MAX_CHECK_PORTS + 2))}], "ports"),
+        ([{**_TARGET, "command": "id"}], "command"),
+        ([_TARGET] * 51, "targets"),
+    ],
+)
+def test_port_probe_refuses_bad_targets_naming_the_field(targets: list[dict[str, Any]], field: str) -> None:
+
+    with pytest.raises(InvalidInputError) as raised:
+        parse_model(ProbeRequest, {"targets": targets})
+    assert field in raised.value.field

@@ -127,6 +127,21 @@ def test_install_scripts_print_the_result_line_through_one_function(code: str) -
     assert code.count("MGN_WAVE_RESULT") == 1
 
 
+def test_install_scripts_report_only_the_finding_codes_python_knows() -> None:
+    # Given the codes each script can put on a server's result
+    linux = set(re.findall(r"^\s*add_finding ([A-Z0-9_]+) ", LINUX_CODE, re.MULTILINE))
+    windows = set(re.findall(r"Add-Finding '([A-Z0-9_]+)'", WINDOWS_CODE))
+    known = set(parameters.NODE_FINDING_CODES)
+    # Then the Linux script uses every code Python documents and no other; the Windows one a subset
+    # (it has no external tools to miss)
+    assert linux == known
+    assert windows <= known
+    assert known - windows == {parameters.SOURCE_TOOL_MISSING}
+    # And the README lists each for operators
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert all(f"`{code}`" in readme for code in known)
+
+
 # --- the PowerShell script, read by a real PowerShell grammar ---------------------------------------
 
 
@@ -215,3 +230,11 @@ def test_install_script_linux_calls_curl_with_q_first() -> None:
 def test_install_scripts_pass_the_chosen_s3_endpoint_form_to_the_installer() -> None:
     assert '--s3-endpoint "$(installer_s3_endpoint)"' in LINUX_CODE
     assert "'--s3-endpoint', $installerS3Endpoint," in WINDOWS_CODE
+
+
+def test_install_scripts_read_the_source_server_id_in_the_form_of_mgn_wave_ids() -> None:
+    # The scripts cannot import Python: their copy of the ID form is held to the one home here
+    from mgn_wave import ids
+
+    assert f"grep -oE '{ids.SOURCE_SERVER_ID}'" in LINUX_CODE
+    assert f"-cmatch '({ids.SOURCE_SERVER_ID})'" in WINDOWS_CODE

@@ -11,7 +11,7 @@ script, with SSM in front of them and the MGN emulator behind them.
 - the SSM emulator (`ssm`, for the router's `"ssm"` key), which runs the install document's own
   Linux step, read from `template.yaml`'s `InstallAgentDocument` (not a copy of the script).
 
-Fault knobs: `fail_delivery`, `time_out`, `set_online`, `set_free_disk`, `set_uid`,
+Fault knobs: `fail_delivery`, `time_out`, `set_free_disk`, `set_uid`,
 `override_dns`, `tamper_installer`.
 """
 
@@ -334,9 +334,6 @@ class Fleet:
         node_id = self.node(name_or_id).node_id
         self._undeliverable.discard(node_id)
         self._execution_timeouts.discard(node_id)
-
-    def set_online(self, name_or_id: str, online: bool) -> None:
-        self.node(name_or_id).online = online
 
     def set_free_disk(self, name_or_id: str, mib: int) -> None:
         self.node(name_or_id).free_disk_mib = mib

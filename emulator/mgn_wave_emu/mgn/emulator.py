@@ -334,11 +334,6 @@ class MgnEmulator:
 
     # ---- Python-side API for tests and scenario builders ---------------------------------
 
-    def initialize(self) -> None:
-        """The effect of `InitializeService`, without a request."""
-        with self._lock:
-            self._initialized = True
-
     def register_source_server(
         self,
         *,
@@ -465,11 +460,6 @@ class MgnEmulator:
         with self._lock:
             self._server_or_key_error(source_server_id)
             self._busy.add(source_server_id)
-
-    def mark_idle(self, source_server_id: str) -> None:
-        """Undoes `mark_busy`."""
-        with self._lock:
-            self._busy.discard(source_server_id)
 
     def throttle(self, operation_name: str, times: int) -> None:
         """The next `times` calls of the operation answer ThrottlingException (Retry-After: 1)."""

@@ -4,9 +4,9 @@ A registered server (lifecycle NOT_READY, INITIATING) goes through the initiatio
 docs/mgn-facts.md §1.9 order, each NOT_STARTED → IN_PROGRESS → SUCCEEDED (CREATE_SECURITY_GROUP is SKIPPED
 when the server does not use the MGN default SG), then INITIAL_SYNC at its link speed,
 CREATING_SNAPSHOT, and CONTINUOUS with lifecycle READY_FOR_TEST. Durations are `ReplicationTiming`
-knobs; every transition happens at an exact virtual time kept in a heap, so `next_change_at` is
-O(1) and a clock jump processes only what is due (1,000 servers cost their own transitions, not
-N per tick). Byte counters are continuous: they are computed when a server is read, not per tick.
+knobs; every transition happens at an exact virtual time kept in a heap, so `next_change_at` is O(1)
+and a clock jump processes only what is due (1,000 servers cost their own transitions, not N per
+tick). Byte counters are continuous: they are computed when a server is read, not per tick.
 
 Whether an attempt succeeds is the network's business, not this module's: a `NetworkOracle`
 (see `mgn_wave_emu.network_oracle`) is asked once per attempt, when WAIT ends, which step fails.

@@ -1,7 +1,8 @@
 """The EC2 adapter: reads the staging network into a `NetworkSnapshot`. Read-only by design.
 
 It owns every EC2 call of the preflight: pagination, the `vpc-id` filters, and the translation
-of `ClientError` (by error code) into the typed errors of `mgn_wave.errors`. Nothing outside this
+of `ClientError` (by EC2's code table in `mgn_wave.adapters.errors`) into the typed errors of
+`mgn_wave.errors`. Nothing outside this
 module sees boto3 shapes; it only ever calls `Describe*`/`Get*` operations.
 """
 
@@ -12,15 +13,8 @@ from contextlib import contextmanager
 from ipaddress import IPv4Network
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError, ConnectionError, ReadTimeoutError
-
-from mgn_wave.errors import (
-    AwsAccessError,
-    AwsRequestError,
-    AwsResourceNotFoundError,
-    InvalidInputError,
-    TransientAwsError,
-)
+from mgn_wave.adapters.errors import EC2_ERRORS, aws_call
+from mgn_wave.errors import AwsResourceNotFoundError, InvalidInputError
 from mgn_wave.models.network import (
     DnsEntry,
     NaclEntry,
@@ -68,59 +62,19 @@ REQUIRED_IAM_ACTIONS: tuple[str, ...] = (
     "ec2:GetManagedPrefixListEntries",
 )
 
-_NOT_FOUND_CODES = frozenset(
-    {
-        "InvalidVpcID.NotFound",
-        "InvalidSubnetID.NotFound",
-        "InvalidGroup.NotFound",
-        "InvalidGroupId.NotFound",
-        "InvalidPrefixListID.NotFound",
-        "InvalidPrefixListId.NotFound",
-    }
-)
-_ACCESS_CODES = frozenset({"UnauthorizedOperation", "AuthFailure"})
-_TRANSIENT_CODES = frozenset(
-    {
-        "RequestLimitExceeded",
-        "Throttling",
-        "ThrottlingException",
-        "InternalError",
-        "InternalFailure",
-        "ServiceUnavailable",
-        "Unavailable",
-        "RequestTimeout",
-    }
-)
 _AWS_OWNER = "AWS"  # OwnerId of AWS-managed prefix lists (S3, DynamoDB, ...)
-
-
-def _translate(exc: ClientError, action: str, resource: str, setting: str) -> Exception:
-    error = exc.response.get("Error", {})
-    code = str(error.get("Code", ""))
-    message = str(error.get("Message", ""))
-    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-    if code in _NOT_FOUND_CODES:
-        named = f"{resource} (from {setting})" if setting else resource
-        return AwsResourceNotFoundError(f"{named} does not exist ({code} from {action}: {message})")
-    if code in _ACCESS_CODES or code.startswith("AccessDenied"):
-        return AwsAccessError(
-            f"not allowed to call {action} ({code}): grant {action} to the role that runs the preflight"
-        )
-    if code in _TRANSIENT_CODES or status >= 500:
-        return TransientAwsError(f"{action} failed transiently ({code or status}): {message}")
-    return AwsRequestError(f"{action} failed ({code}): {message}")
 
 
 @contextmanager
 def _ec2_call(action: str, *, resource: str = "", setting: str = "") -> Iterator[None]:
-    """Translate what one EC2 call (including every page of it) raises into our typed errors."""
-    try:
+    """One EC2 call (including every page of it), its errors translated by EC2's code table."""
+    with aws_call(
+        action,
+        codes=EC2_ERRORS,
+        resource=f"{resource} (from {setting})" if setting else resource,
+        denied_fix=f"grant {action} to the role that runs the preflight",
+    ):
         yield
-    except ClientError as exc:
-        raise _translate(exc, action, resource, setting) from exc
-    except (ConnectionError, ReadTimeoutError) as exc:
-        # The endpoint was unreachable or slow after the SDK's own retries.
-        raise TransientAwsError(f"{action} could not reach EC2: {exc}") from exc
 
 
 # --- shapes → models ---------------------------------------------------------------------------

@@ -6,27 +6,20 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
+from mgn_wave.adapters.errors import MGN_ERRORS, aws_call
 from mgn_wave.errors import (
-    AwsAccessError,
-    AwsResourceNotFoundError,
     InvalidInputError,
-    MgnConflictError,
     MgnNotInitializedError,
-    MgnRequestRejectedError,
-    MgnWaveError,
-    TransientAwsError,
 )
+from mgn_wave.ids import SOURCE_SERVER_ID, TEMPLATE_ID
 from mgn_wave.models.mgn import (
     MAX_IDS_PER_FILTER,
     MAX_RESULTS,
     REQUIRED_TEMPLATE_FIELDS,
-    SOURCE_SERVER_ID_PATTERN,
-    TEMPLATE_ID_PATTERN,
     ReplicationSettings,
     ServerReplicationChanges,
     TemplateSettings,
@@ -35,6 +28,7 @@ from mgn_wave.models.mgn import (
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
 
+    from botocore.exceptions import ClientError
     from mypy_boto3_mgn import MgnClient
     from mypy_boto3_mgn.type_defs import (
         DescribeReplicationConfigurationTemplatesRequestTypeDef,
@@ -43,7 +37,6 @@ if TYPE_CHECKING:
         SourceServerTypeDef,
     )
 
-_TRANSIENT_CODES = frozenset({"ThrottlingException", "InternalServerException"})
 # Roles to create before InitializeService (docs/mgn-facts.md §1.8, UG "Initializing ... with the API")
 _MGN_ROLES = (
     "AWSApplicationMigrationReplicationServerRole",
@@ -70,7 +63,7 @@ class MgnAdapter:
         maxResults=1000 until nextToken runs out."""
         if source_server_ids is None:
             return self._describe_source_servers(None)
-        ids = _checked_ids("source_server_ids", source_server_ids, SOURCE_SERVER_ID_PATTERN)
+        ids = _checked_ids("source_server_ids", source_server_ids, SOURCE_SERVER_ID)
         servers: list[SourceServerTypeDef] = []
         # No IDs, no call: an empty filter list may well read as "no filter", i.e. every server
         for start in range(0, len(ids), MAX_IDS_PER_FILTER):
@@ -82,7 +75,7 @@ class MgnAdapter:
         unfiltered page holds up to 1,000 servers: for more than 200 IDs the unfiltered pages
         come first (one call for a whole 1,000-server account), but never more of them than the
         filtered calls would have cost; IDs still missing then are described by filter."""
-        ids = _checked_ids("source_server_ids", source_server_ids, SOURCE_SERVER_ID_PATTERN)
+        ids = _checked_ids("source_server_ids", source_server_ids, SOURCE_SERVER_ID)
         if len(ids) <= MAX_IDS_PER_FILTER:
             return self.describe_source_servers(ids)
         wanted = set(ids)
@@ -126,7 +119,7 @@ class MgnAdapter:
 
     def update_replication_template(self, template_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
         """Changes a template. MGN applies it only to servers registered afterwards (docs/mgn-facts.md §1.4)."""
-        _check_id("template_id", template_id, TEMPLATE_ID_PATTERN)
+        _check_id("template_id", template_id, TEMPLATE_ID)
         request = _checked(ReplicationSettings, "changes", changes)
         with self._translated("UpdateReplicationConfigurationTemplate"):
             updated = self._client.update_replication_configuration_template(
@@ -136,14 +129,14 @@ class MgnAdapter:
 
     def get_replication_configuration(self, source_server_id: str) -> dict[str, Any]:
         """One server's replication settings (its own copy, not the template)."""
-        _check_id("source_server_id", source_server_id, SOURCE_SERVER_ID_PATTERN)
+        _check_id("source_server_id", source_server_id, SOURCE_SERVER_ID)
         with self._translated("GetReplicationConfiguration"):
             configuration = self._client.get_replication_configuration(sourceServerID=source_server_id)
         return _without_metadata(configuration)
 
     def update_replication_configuration(self, source_server_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
         """Changes one server's replication settings; returns the resulting configuration."""
-        _check_id("source_server_id", source_server_id, SOURCE_SERVER_ID_PATTERN)
+        _check_id("source_server_id", source_server_id, SOURCE_SERVER_ID)
         request = _checked(ServerReplicationChanges, "changes", changes)
         with self._translated("UpdateReplicationConfiguration"):
             updated = self._client.update_replication_configuration(sourceServerID=source_server_id, **request)
@@ -164,42 +157,21 @@ class MgnAdapter:
 
     @contextmanager
     def _translated(self, operation: str) -> Iterator[None]:
-        try:
+        """One MGN call, its errors translated by MGN's code table; MGN not initialised in the
+        Region becomes the how-to for this Region."""
+        region = self._client.meta.region_name
+
+        def not_initialized(exc: ClientError) -> Exception:
+            message = str(exc.response.get("Error", {}).get("Message", ""))
+            return MgnNotInitializedError(_not_initialized_message(operation, region, message))
+
+        with aws_call(
+            f"mgn:{operation}",
+            {"UninitializedAccountException": not_initialized},
+            codes=MGN_ERRORS,
+            denied_fix=f"the role needs mgn:{operation}",
+        ):
             yield
-        except ClientError as exc:
-            error = _translate(operation, self._client.meta.region_name, exc)
-            if error is None:
-                raise
-            raise error from exc
-
-
-def _translate(operation: str, region: str, exc: ClientError) -> MgnWaveError | None:
-    # botocore merges the error shape's modelled members (reason, fieldList, resourceId, ...)
-    # into `response` next to "Error"; the stubs only type the generic part.
-    response = cast("Mapping[str, Any]", exc.response)
-    code = str(response.get("Error", {}).get("Code", ""))
-    message = str(response.get("Error", {}).get("Message", ""))
-    status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
-    error: MgnWaveError | None = None
-    match code:
-        case "UninitializedAccountException":
-            error = MgnNotInitializedError(_not_initialized_message(operation, region, message))
-        case _ if code in _TRANSIENT_CODES or status >= 500:
-            retry_after = response.get("retryAfterSeconds")
-            hint = f" (service asks to retry after {retry_after} s)" if retry_after is not None else ""
-            error = TransientAwsError(f"MGN {operation} failed with {code or status}{hint}: {message}")
-        case "AccessDeniedException":
-            error = AwsAccessError(f"MGN {operation} was denied; the role needs mgn:{operation}: {message}")
-        case "ResourceNotFoundException":
-            resource = f"{response.get('resourceType', 'resource')} {response.get('resourceId', '')}".strip()
-            error = AwsResourceNotFoundError(f"MGN {operation}: {resource} does not exist: {message}")
-        case "ValidationException":
-            fields = [(str(f.get("name", "")), str(f.get("message", ""))) for f in response.get("fieldList") or []]
-            error = MgnRequestRejectedError(operation, message, str(response.get("reason", "unknown")), fields)
-        case "ConflictException":
-            error = MgnConflictError(f"MGN {operation} conflicts with the resource's current state: {message}")
-    # Any other code has no contract with the state machine: the original ClientError propagates
-    return error
 
 
 def _not_initialized_message(operation: str, region: str, message: str) -> str:

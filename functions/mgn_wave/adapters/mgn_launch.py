@@ -7,14 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 from mgn_wave.adapters.mgn import MgnAdapter, _check_id, _checked_ids, _without_metadata
 from mgn_wave.errors import InvalidInputError
-from mgn_wave.models.mgn import MAX_RESULTS, SOURCE_SERVER_ID_PATTERN
+from mgn_wave.ids import JOB_ID, SOURCE_SERVER_ID
+from mgn_wave.models.mgn import MAX_RESULTS
+from mgn_wave.models.source_server import SourceServerRecord
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from mypy_boto3_mgn.type_defs import DescribeJobsRequestTypeDef
 
-JOB_ID_PATTERN = r"mgnjob-[0-9a-zA-Z]{17}"
 MAX_SERVERS_PER_JOB = 200  # StartTest/StartCutover/TerminateTargetInstances: sourceServerIDs 1..200
 MAX_JOB_IDS_PER_CALL = 1000  # DescribeJobs filters.jobIDs
 # The tag every job of one LaunchWave execution carries, so a retried step finds what it started.
@@ -25,11 +26,11 @@ _LAUNCH_CONFIGURATION_FIELDS = frozenset({"launchDisposition", "copyPrivateIp", 
 class MgnLaunchAdapter(MgnAdapter):
     @staticmethod
     def check_job_id(field: str, job_id: str) -> None:
-        _check_id(field, job_id, JOB_ID_PATTERN)
+        _check_id(field, job_id, JOB_ID)
 
     def start_jobs(self, kind: str, source_server_ids: Sequence[str], execution_name: str) -> dict[str, Any]:
         """One StartTest / StartCutover / TerminateTargetInstances job for ≤ 200 servers."""
-        ids = _checked_ids("source_server_ids", source_server_ids, SOURCE_SERVER_ID_PATTERN)
+        ids = _checked_ids("source_server_ids", source_server_ids, SOURCE_SERVER_ID)
         if not 1 <= len(ids) <= MAX_SERVERS_PER_JOB:
             raise InvalidInputError("source_server_ids", f"1..{MAX_SERVERS_PER_JOB} servers per job, got {len(ids)}")
         tags = {EXECUTION_TAG: execution_name[:256]}
@@ -46,7 +47,7 @@ class MgnLaunchAdapter(MgnAdapter):
 
     def describe_jobs(self, job_ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
         """The named jobs, or every job in the account (newest first), all pages."""
-        ids = _checked_ids("job_ids", job_ids, JOB_ID_PATTERN) if job_ids is not None else None
+        ids = _checked_ids("job_ids", job_ids, JOB_ID) if job_ids is not None else None
         if ids is not None and not ids:
             return []
         jobs: list[dict[str, Any]] = []
@@ -67,7 +68,7 @@ class MgnLaunchAdapter(MgnAdapter):
         return jobs
 
     def change_lifecycle_state(self, source_server_id: str, state: str) -> dict[str, Any]:
-        _check_id("source_server_id", source_server_id, SOURCE_SERVER_ID_PATTERN)
+        _check_id("source_server_id", source_server_id, SOURCE_SERVER_ID)
         if state not in {"READY_FOR_TEST", "READY_FOR_CUTOVER", "CUTOVER"}:
             raise InvalidInputError("state", f"READY_FOR_TEST, READY_FOR_CUTOVER or CUTOVER, got {state!r}")
         with self._translated("ChangeServerLifeCycleState"):
@@ -78,22 +79,22 @@ class MgnLaunchAdapter(MgnAdapter):
         return _without_metadata(server)
 
     def finalize_cutover(self, source_server_id: str) -> dict[str, Any]:
-        _check_id("source_server_id", source_server_id, SOURCE_SERVER_ID_PATTERN)
+        _check_id("source_server_id", source_server_id, SOURCE_SERVER_ID)
         with self._translated("FinalizeCutover"):
             return _without_metadata(self._client.finalize_cutover(sourceServerID=source_server_id))
 
     def mark_as_archived(self, source_server_id: str) -> dict[str, Any]:
-        _check_id("source_server_id", source_server_id, SOURCE_SERVER_ID_PATTERN)
+        _check_id("source_server_id", source_server_id, SOURCE_SERVER_ID)
         with self._translated("MarkAsArchived"):
             return _without_metadata(self._client.mark_as_archived(sourceServerID=source_server_id))
 
     def get_launch_configuration(self, source_server_id: str) -> dict[str, Any]:
-        _check_id("source_server_id", source_server_id, SOURCE_SERVER_ID_PATTERN)
+        _check_id("source_server_id", source_server_id, SOURCE_SERVER_ID)
         with self._translated("GetLaunchConfiguration"):
             return _without_metadata(self._client.get_launch_configuration(sourceServerID=source_server_id))
 
     def update_launch_configuration(self, source_server_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
-        _check_id("source_server_id", source_server_id, SOURCE_SERVER_ID_PATTERN)
+        _check_id("source_server_id", source_server_id, SOURCE_SERVER_ID)
         unknown = sorted(set(changes) - _LAUNCH_CONFIGURATION_FIELDS)
         if unknown:
             raise InvalidInputError(
@@ -105,4 +106,4 @@ class MgnLaunchAdapter(MgnAdapter):
 
     def wave_servers(self, wave_tag_key: str, wave: str) -> list[dict[str, Any]]:
         """The wave's source servers: tagged `<wave tag key>=<wave>` (by the agent's --tags)."""
-        return [dict(s) for s in self.describe_source_servers() if s.get("tags", {}).get(wave_tag_key) == wave]
+        return [dict(s) for s in self.describe_source_servers() if SourceServerRecord(s).tags.get(wave_tag_key) == wave]

@@ -8,10 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mgn_wave import config
+from mgn_wave import config, ids
 from mgn_wave.adapters.clients import dynamodb_client
 from mgn_wave.adapters.tokens import TaskTokenStore
-from mgn_wave.models.mgn import SOURCE_SERVER_ID_PATTERN
 from mgn_wave.models.validation import parse_model
 from mgn_wave.observability import logger, tracer
 from mgn_wave.steps.replication import start_waiting
@@ -25,7 +24,7 @@ class AwaitRequest(BaseModel):
 
     task_token: str = Field(alias="taskToken", min_length=1, max_length=2048)
     execution: str = Field(min_length=1, max_length=2048)
-    source_server_id: str = Field(alias="sourceServerId", pattern=f"^{SOURCE_SERVER_ID_PATTERN}$")
+    source_server_id: str = Field(alias="sourceServerId", pattern=ids.full(ids.SOURCE_SERVER_ID))
     deadline: datetime
 
 

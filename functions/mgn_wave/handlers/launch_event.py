@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from mgn_wave import config
+from mgn_wave import config, ids
 from mgn_wave.adapters.clients import dynamodb_client, mgn_client, sfn_client
 from mgn_wave.adapters.launch_tokens import LaunchTokenStore
-from mgn_wave.adapters.mgn_launch import JOB_ID_PATTERN, MgnLaunchAdapter
+from mgn_wave.adapters.mgn_launch import MgnLaunchAdapter
 from mgn_wave.adapters.tokens import CallbackAdapter
 from mgn_wave.launch.steps import on_launch_result
 from mgn_wave.observability import logger, tracer
@@ -22,7 +22,7 @@ def job_of(event: dict[str, Any]) -> str | None:
     if event.get("source") != "aws.mgn" or event.get("detail-type") != "MGN Source Server Launch Result":
         return None
     job_id = (event.get("detail") or {}).get("job-id")
-    return job_id if isinstance(job_id, str) and re.fullmatch(JOB_ID_PATTERN, job_id) else None
+    return job_id if isinstance(job_id, str) and re.fullmatch(ids.JOB_ID, job_id) else None
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -9,10 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mgn_wave import config
+from mgn_wave import config, ids
 from mgn_wave.adapters.clients import mgn_client
 from mgn_wave.adapters.mgn import MgnAdapter
-from mgn_wave.models.mgn import SOURCE_SERVER_ID_PATTERN
 from mgn_wave.models.validation import parse_model
 from mgn_wave.observability import logger, tracer
 from mgn_wave.steps.replication import replication_verdict
@@ -24,7 +23,7 @@ if TYPE_CHECKING:
 class PollRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    source_server_id: str = Field(alias="sourceServerId", pattern=f"^{SOURCE_SERVER_ID_PATTERN}$")
+    source_server_id: str = Field(alias="sourceServerId", pattern=ids.full(ids.SOURCE_SERVER_ID))
     deadline: datetime
 
 

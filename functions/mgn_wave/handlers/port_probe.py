@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mgn_wave import ids
 from mgn_wave.adapters import tcp
 from mgn_wave.launch.ports import MAX_CHECK_PORTS
 from mgn_wave.models.validation import parse_model
@@ -24,7 +25,7 @@ Port = Annotated[int, Field(strict=True, ge=1, le=65535)]
 class ProbeTarget(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    instance_id: str = Field(alias="instanceId", pattern=r"^i-([0-9a-f]{8}|[0-9a-f]{17})$")
+    instance_id: str = Field(alias="instanceId", pattern=ids.full(ids.EC2_INSTANCE_ID))
     address: IPv4Address
     ports: tuple[Port, ...] = Field(min_length=1, max_length=MAX_CHECK_PORTS)
 

@@ -41,6 +41,7 @@ from pydantic import (
     model_validator,
 )
 
+from mgn_wave import ids
 from mgn_wave.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ _OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"  # no leading zeros: ba
 _IPV4 = _OCTET + r"(\." + _OCTET + "){3}"
 _LABEL = "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
 _DNS_NAME = _LABEL + r"(\." + _LABEL + "){1,7}"
-_REGION = "[a-z]{2}(-[a-z]+){1,2}-[0-9]{1,2}"
+_REGION = ids.REGION
 _VPCE_LABEL = "vpce-[0-9a-f]{8,17}-[a-z0-9]{8}"  # vpce-<endpoint id>-<suffix>
 _AWS_DOMAIN = r"amazonaws\.com(\.cn)?"
 _AWS_NAME = "(" + _LABEL + r"\.){1,6}" + _AWS_DOMAIN  # hosts entries may pin AWS names only
@@ -72,7 +73,7 @@ S3_ENDPOINT_PATTERN = "^" + _VPCE_LABEL + r"\.s3\." + _REGION + r"\.vpce\." + _A
 S3_ENDPOINT_FORM_PATTERN = "^(installer-bucket|bucket|regional)$"
 MGN_ENDPOINT_PATTERN = "^(" + _VPCE_LABEL + r"\.mgn\." + _REGION + r"\.vpce\." + _AWS_DOMAIN + ")?$"
 HOSTS_ENTRIES_PATTERN = "^(" + _IPV4 + " " + _AWS_NAME + "(," + _IPV4 + " " + _AWS_NAME + "){0,7})?$"
-_NODE_ID = "(i-([0-9a-f]{8}|[0-9a-f]{17})|mi-[0-9a-f]{17})"
+_NODE_ID = ids.NODE_ID
 # The SSM Agent gives every command it runs AWS_SSM_INSTANCE_ID (amazon-ssm-agent executers.go):
 # the script checks it with NODE_ID_PATTERN and uses it when UserProvidedId is empty, so that one
 # SendCommand can serve 50 nodes, each registering under its own node ID.
@@ -134,10 +135,6 @@ class DocumentParameter:
     form: str  # the allowed form, in words, for error messages and the document's description
     default: str | None = None
     sensitive: bool = False
-
-    @property
-    def environment_variable(self) -> str:
-        return f"SSM_{self.name}"
 
 
 DOCUMENT_PARAMETERS: tuple[DocumentParameter, ...] = (
@@ -241,7 +238,6 @@ DOCUMENT_PARAMETERS: tuple[DocumentParameter, ...] = (
 _BY_FIELD = {p.field: p for p in DOCUMENT_PARAMETERS}
 _BY_NAME = {p.name: p for p in DOCUMENT_PARAMETERS}
 _COMPILED = {p.name: re.compile(p.pattern) for p in DOCUMENT_PARAMETERS}
-_IPV4_RE = re.compile(IPV4_PATTERN)
 
 
 def allowed(name: str, value: str) -> bool:
@@ -468,7 +464,7 @@ class NodeResult(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
     status: NodeStatus
-    source_server_id: str | None = Field(default=None, alias="sourceServerId", pattern="^s-[0-9a-zA-Z]{17}$")
+    source_server_id: str | None = Field(default=None, alias="sourceServerId", pattern=ids.full(ids.SOURCE_SERVER_ID))
     findings: tuple[NodeFinding, ...] = Field(default=(), max_length=50)
     reason: str = Field(default="", max_length=1000)
 
@@ -510,8 +506,3 @@ def parse_result(stdout: str) -> NodeResult:
     if len(stdout) >= STANDARD_OUTPUT_LIMIT:
         return _no_result(f"no result line: the output reached SSM's {STANDARD_OUTPUT_LIMIT}-character cap")
     return _no_result("no result line: the script did not finish (or this is not its output)")
-
-
-def looks_like_ipv4(value: str) -> bool:
-    """The script's address check, in Python (for the emulated `getent` and tests)."""
-    return _IPV4_RE.fullmatch(value) is not None

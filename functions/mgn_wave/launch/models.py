@@ -8,12 +8,12 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from mgn_wave import ids
 from mgn_wave.errors import InvalidInputError
-from mgn_wave.models.mgn import SOURCE_SERVER_ID_PATTERN
 from mgn_wave.models.validation import parse_model
 from mgn_wave.models.wave import MAX_WAVE_SERVERS, WAVE_NAME_PATTERN
 
-SourceServerId = Annotated[str, Field(pattern=f"^{SOURCE_SERVER_ID_PATTERN}$")]
+SourceServerId = Annotated[str, Field(pattern=ids.full(ids.SOURCE_SERVER_ID))]
 
 
 class LaunchStage(StrEnum):

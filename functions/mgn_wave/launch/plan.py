@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from mgn_wave.errors import InvalidInputError
 from mgn_wave.launch.models import LaunchStage, ServerLaunch, Verdict
 from mgn_wave.launch.ports import CHECK_PORTS_TAG, check_ports_of
+from mgn_wave.models.source_server import SourceServerRecord
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -40,24 +41,22 @@ _NEXT_STEP: dict[LaunchStage, str] = {
 def server_launch(server: Mapping[str, Any], stage: LaunchStage) -> ServerLaunch:
     """A server's record at the start of a stage: SKIPPED with the reason when it cannot take part."""
     source_server_id = str(server["sourceServerID"])
-    hostname = str(server.get("sourceProperties", {}).get("identificationHints", {}).get("hostname", ""))
-    lifecycle = str(server.get("lifeCycle", {}).get("state", ""))
-    record = ServerLaunch(source_server_id=source_server_id, hostname=hostname, lifecycle=lifecycle)
-    launched = server.get("launchedInstance", {}).get("ec2InstanceID")
+    mgn_record = SourceServerRecord(server)
+    lifecycle = mgn_record.lifecycle or ""
+    record = ServerLaunch(source_server_id=source_server_id, hostname=mgn_record.hostname or "", lifecycle=lifecycle)
+    launched = mgn_record.launched_instance_id
     if launched and stage in (LaunchStage.FINALIZE, LaunchStage.REVERT):
-        record.instance_id = str(launched)
-        record.job_id = server.get("launchedInstance", {}).get("jobID")
+        record.instance_id = launched
+        record.job_id = mgn_record.launched_job_id
         record.launch_status = "LAUNCHED"
-    if server.get("isArchived"):
+    if mgn_record.archived:
         return _skipped(record, "archived in MGN", "Archived servers take part in no launch.")
     if lifecycle not in _STARTS_FROM[stage]:
         allowed = " or ".join(sorted(_STARTS_FROM[stage]))
         return _skipped(
             record, f"lifecycle state {lifecycle or 'unknown'}; the {stage} stage needs {allowed}", _NEXT_STEP[stage]
         )
-    if stage in (LaunchStage.TEST, LaunchStage.CUTOVER) and not server.get("dataReplicationInfo", {}).get(
-        "lagDuration"
-    ):
+    if stage in (LaunchStage.TEST, LaunchStage.CUTOVER) and not mgn_record.lag_duration:
         return _skipped(
             record,
             "not launchable yet: MGN reports no lagDuration (replication is not CONTINUOUS)",

@@ -29,6 +29,7 @@ from mgn_wave.launch.verdict import (
 )
 from mgn_wave.models.findings import has_blocker
 from mgn_wave.models.network import PrivatePathTarget
+from mgn_wave.models.source_server import SourceServerRecord
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -192,7 +193,7 @@ def start_jobs(
         # TerminateTargetInstances refuses TESTING servers: back to READY_FOR_TEST first
         current = {s["sourceServerID"]: s for s in mgn.describe_source_servers(waiting)}
         for server_id in waiting:
-            if current.get(server_id, {}).get("lifeCycle", {}).get("state") != "READY_FOR_TEST":
+            if SourceServerRecord(current.get(server_id, {})).lifecycle != "READY_FOR_TEST":
                 mgn.change_lifecycle_state(server_id, "READY_FOR_TEST")
     active = [job for job in jobs if job.get("status") in ACTIVE_JOB_STATUSES]
     started = 0
@@ -425,7 +426,7 @@ def conclude(
 def _settle_state(mgn: MgnLaunchAdapter, record: ServerLaunch, wanted: str, action: Callable[[str], Any]) -> None:
     # A retried step finds the server already there: nothing to do twice
     current = mgn.describe_source_servers([record.source_server_id])
-    if current and current[0].get("lifeCycle", {}).get("state") == wanted:
+    if current and SourceServerRecord(current[0]).lifecycle == wanted:
         return
     action(record.source_server_id)
 

@@ -1,5 +1,5 @@
-"""MGN's vocabulary: enum sets, limits and ID patterns (botocore mgn model, docs/mgn-facts.md §1.2-§1.4, §1.9),
-and the replication settings we send.
+"""MGN's vocabulary: enum sets and limits (botocore mgn model, docs/mgn-facts.md §1.2-§1.4, §1.9;
+its ID patterns are in `mgn_wave.ids`), and the replication settings we send.
 
 botocore's client checks required members, types and `min` only; the service rejects the rest
 (max lengths and counts, enums, patterns). These models check all of it before a request leaves,
@@ -13,6 +13,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 from pydantic.alias_generators import to_camel
+
+from mgn_wave import ids
 
 
 class DataPlaneRouting(StrEnum):
@@ -99,11 +101,6 @@ MAX_TAG_LENGTH = 256  # keys and values
 MAX_BANDWIDTH_MBPS = 10_000  # bandwidthThrottling; 0 means unthrottled
 MAX_REPLICATED_DISKS = 60
 
-SOURCE_SERVER_ID_PATTERN = r"s-[0-9a-zA-Z]{17}"
-TEMPLATE_ID_PATTERN = r"rct-[0-9a-zA-Z]{17}"
-SUBNET_ID_PATTERN = r"subnet-[0-9a-fA-F]{8,}"
-SECURITY_GROUP_ID_PATTERN = r"sg-[0-9a-fA-F]{8,}"
-
 # CreateReplicationConfigurationTemplate's required members (docs/mgn-facts.md §1.4)
 REQUIRED_TEMPLATE_FIELDS = frozenset(
     {
@@ -127,9 +124,9 @@ def _full(pattern: str) -> str:
     return f"^(?:{pattern})$"
 
 
-SubnetId = Annotated[str, StringConstraints(strict=True, pattern=_full(SUBNET_ID_PATTERN), max_length=255)]
+SubnetId = Annotated[str, StringConstraints(strict=True, pattern=_full(ids.MGN_SUBNET_ID), max_length=255)]
 SecurityGroupId = Annotated[
-    str, StringConstraints(strict=True, pattern=_full(SECURITY_GROUP_ID_PATTERN), max_length=255)
+    str, StringConstraints(strict=True, pattern=_full(ids.MGN_SECURITY_GROUP_ID), max_length=255)
 ]
 TagText = Annotated[str, StringConstraints(strict=True, max_length=MAX_TAG_LENGTH)]
 Tags = Annotated[dict[TagText, TagText], Field(max_length=MAX_TAGS)]

@@ -14,10 +14,12 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
-_VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
-_SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
-_SG_ID = re.compile(r"^sg-[0-9a-f]{8,17}$")
+from mgn_wave import ids
+
+_REGION = re.compile(ids.REGION)
+_VPC_ID = re.compile(ids.VPC_ID)
+_SUBNET_ID = re.compile(ids.SUBNET_ID)
+_SG_ID = re.compile(ids.SECURITY_GROUP_ID)
 
 MAX_REPLICATION_SGS = 32  # replicationServersSecurityGroupsIDs accepts 0..32 (docs/mgn-facts.md §1.4)
 
@@ -66,7 +68,7 @@ class PrivatePathTarget(BaseModel):
     @field_validator("region", mode="before")
     @classmethod
     def _region(cls, value: Any) -> str:
-        return _check_id(value, REGION_PATTERN, "region", "an AWS Region code like 'us-east-1'")
+        return _check_id(value, _REGION, "region", "an AWS Region code like 'us-east-1'")
 
     @field_validator("staging_vpc_id", mode="before")
     @classmethod

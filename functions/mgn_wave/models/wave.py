@@ -6,15 +6,14 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from mgn_wave import ids
 from mgn_wave.models.validation import parse_model
 
 # A wave name becomes part of tag values, execution names and S3 keys: keep it to a safe set.
 WAVE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$"
-# EC2 instances (8 or 17 hex digits) and SSM hybrid-activated nodes (mi- + 17 hex digits).
-INSTANCE_ID_PATTERN = r"^(i-[0-9a-f]{8}|i-[0-9a-f]{17}|mi-[0-9a-f]{17})$"
 MAX_WAVE_SERVERS = 1000
 
-InstanceId = Annotated[str, Field(pattern=INSTANCE_ID_PATTERN)]
+InstanceId = Annotated[str, Field(pattern=ids.full(ids.NODE_ID))]
 
 
 class WaveInput(BaseModel):

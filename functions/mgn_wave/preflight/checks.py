@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Network, collapse_addresses
 
+from mgn_wave import ids
 from mgn_wave.errors import InvalidInputError
 from mgn_wave.models.findings import Finding, Severity
 from mgn_wave.models.network import (
@@ -84,7 +85,7 @@ _MGN_ACTIONS_ON_ANY_RESOURCE = (
 _SEVERITY_ORDER = {Severity.BLOCKER: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 # `vpce-0abc-1x2y3z4w-us-east-1a`: the zonal names of an interface endpoint end with the AZ.
-_ZONAL_LABEL = re.compile(r"-[a-z]{2}(-[a-z]+)+-\d+[a-z]$")
+_ZONAL_LABEL = re.compile(rf"-{ids.REGION}[a-z]$")
 
 
 # --- naming helpers ----------------------------------------------------------------------------

@@ -20,20 +20,21 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from mgn_wave import ids
 from mgn_wave.models.mgn import DataReplicationState, LifeCycleState
+from mgn_wave.models.source_server import SourceServerRecord, utc
 from mgn_wave.models.verdict import (
     DataReplicationErrorCode,
     InitiationStep,
-    InitiationStepStatus,
     Outcome,
     Phase,
-    ReplicationError,
-    ReplicationTimings,
     ReplicationVerdict,
 )
+
+if TYPE_CHECKING:
+    from datetime import datetime, timedelta
 
 _Err = DataReplicationErrorCode
 _Step = InitiationStep
@@ -283,15 +284,15 @@ def classify(
     reason says in which phase the server was left. `stall_grace`: how long a stall that MGN
     retries stays WAITING, counted from `stalled_since` (None: from `now`, the first sighting);
     without it a stall is FAILED at once. Never raises on the server's content."""
-    now = _utc(now)
-    view = _ServerView(source_server if isinstance(source_server, Mapping) else {})
+    now = utc(now)
+    view = SourceServerRecord(source_server if isinstance(source_server, Mapping) else {})
     judged = _judge(view)
     next_attempt = view.next_attempt if judged.stalled else None
     since: datetime | None = None
     if next_attempt is not None and stall_grace is not None:
-        since = _utc(stalled_since) if stalled_since is not None else now
+        since = utc(stalled_since) if stalled_since is not None else now
         judged = _graced(view, judged, now=now, since=since, grace=stall_grace, next_attempt=next_attempt)
-    if judged.outcome is Outcome.WAITING and deadline is not None and now >= _utc(deadline):
+    if judged.outcome is Outcome.WAITING and deadline is not None and now >= utc(deadline):
         judged = replace(
             judged,
             outcome=Outcome.FAILED,
@@ -304,7 +305,7 @@ def classify(
         outcome=judged.outcome,
         reason=judged.reason,
         hint=judged.hint,
-        data_replication_state=view.state,
+        data_replication_state=view.replication_state,
         life_cycle_state=view.lifecycle,
         initiation_step=judged.step,
         failed_step=judged.failed_step,
@@ -342,7 +343,7 @@ def event_may_change_verdict(event: Mapping[str, Any]) -> bool:
     return detail_type != LAUNCH_RESULT_EVENT
 
 
-_SOURCE_SERVER_ARN = re.compile(r"^arn:aws[a-z-]*:mgn:[a-z0-9-]+:\d{12}:source-server/(s-[0-9a-zA-Z]{17})$")
+_SOURCE_SERVER_ARN = re.compile(ids.SOURCE_SERVER_ARN)
 
 
 def source_server_ids_of(event: Mapping[str, Any]) -> list[str]:
@@ -352,7 +353,8 @@ def source_server_ids_of(event: Mapping[str, Any]) -> list[str]:
     resources = event.get("resources")
     if not isinstance(resources, list):
         return []
-    return [m.group(1) for r in resources if isinstance(r, str) and (m := _SOURCE_SERVER_ARN.fullmatch(r))]
+    matches = (_SOURCE_SERVER_ARN.fullmatch(r) for r in resources if isinstance(r, str))
+    return [m.group("source_server_id") for m in matches if m]
 
 
 # --- judging -----------------------------------------------------------------------------------
@@ -369,10 +371,10 @@ class _Judgement:
     stalled: bool = False  # failed by a stall or a failed initiation step, which MGN may retry
 
 
-def _judge(view: _ServerView) -> _Judgement:  # noqa: PLR0911 - one return per rule reads best
+def _judge(view: SourceServerRecord) -> _Judgement:  # noqa: PLR0911 - one return per rule reads best
     name = view.name
     lifecycle_role = _lifecycle_role(view.lifecycle)
-    state_phase = _state_phase(view.state)
+    state_phase = _state_phase(view.replication_state)
     if view.archived:
         return _failed(Phase.ARCHIVED, f"{name} is archived in MGN; an archived server does not replicate.")
     if view.lifecycle == LifeCycleState.CUTOVER:
@@ -381,7 +383,7 @@ def _judge(view: _ServerView) -> _Judgement:  # noqa: PLR0911 - one return per r
             outcome=Outcome.SUCCEEDED,
             reason=f"{name} was cut over and finalized; its replication ended on purpose.",
         )
-    if lifecycle_role == READY and view.state == DataReplicationState.CONTINUOUS:
+    if lifecycle_role == READY and view.replication_state == DataReplicationState.CONTINUOUS:
         return _Judgement(
             phase=Phase.HEALTHY,
             outcome=Outcome.SUCCEEDED,
@@ -398,14 +400,16 @@ def _judge(view: _ServerView) -> _Judgement:  # noqa: PLR0911 - one return per r
         return _failed_step(view, failed, state_phase)
     if state_phase is Phase.STALLED:
         return _stalled(view)
-    if view.source_server_id is None and view.state is None and view.lifecycle is None:
+    if view.source_server_id is None and view.replication_state is None and view.lifecycle is None:
         return _waiting(view, Phase.NOT_REGISTERED, "MGN returned nothing about this source server.")
     if lifecycle_role is Phase.NOT_REGISTERED:
         return _waiting(view, Phase.NOT_REGISTERED, f"{name} is {view.lifecycle}: no agent has registered it.")
-    if view.state is None:
+    if view.replication_state is None:
         return _waiting(view, Phase.REGISTERING, f"{name} is registered; replication has not reported a state.")
     if state_phase is None:
-        return _waiting(view, Phase.UNKNOWN, f"{name} is in data replication state {view.state}, unknown here.")
+        return _waiting(
+            view, Phase.UNKNOWN, f"{name} is in data replication state {view.replication_state}, unknown here."
+        )
     return _in_progress(view, state_phase)
 
 
@@ -413,7 +417,7 @@ def _failed(phase: Phase, reason: str) -> _Judgement:
     return _Judgement(phase=phase, outcome=Outcome.FAILED, reason=reason, hint=PHASE_HINTS[phase])
 
 
-def _failed_step(view: _ServerView, step: str, state_phase: Phase | None) -> _Judgement:
+def _failed_step(view: SourceServerRecord, step: str, state_phase: Phase | None) -> _Judgement:
     error = view.error.error if view.error else _step_error(step)
     where = "stalled" if state_phase is Phase.STALLED else "failed"
     return _Judgement(
@@ -427,7 +431,7 @@ def _failed_step(view: _ServerView, step: str, state_phase: Phase | None) -> _Ju
     )
 
 
-def _stalled(view: _ServerView) -> _Judgement:
+def _stalled(view: SourceServerRecord) -> _Judgement:
     if view.error is None:
         # MGN can stall for a moment before it names the error: not decisive yet.
         return _waiting(view, Phase.STALLED, f"{view.name} is stalled; MGN has not reported an error yet.")
@@ -443,7 +447,13 @@ def _stalled(view: _ServerView) -> _Judgement:
 
 
 def _graced(
-    view: _ServerView, judged: _Judgement, *, now: datetime, since: datetime, grace: timedelta, next_attempt: datetime
+    view: SourceServerRecord,
+    judged: _Judgement,
+    *,
+    now: datetime,
+    since: datetime,
+    grace: timedelta,
+    next_attempt: datetime,
 ) -> _Judgement:
     """A stall MGN retries: WAITING (phase STALLED) until `since + grace`, FAILED after."""
     ends = since + grace
@@ -468,11 +478,11 @@ def _graced(
     )
 
 
-def _waiting(view: _ServerView, phase: Phase, reason: str) -> _Judgement:
+def _waiting(view: SourceServerRecord, phase: Phase, reason: str) -> _Judgement:
     return _Judgement(phase=phase, outcome=Outcome.WAITING, reason=reason, hint=PHASE_HINTS[phase])
 
 
-def _in_progress(view: _ServerView, phase: Phase) -> _Judgement:
+def _in_progress(view: SourceServerRecord, phase: Phase) -> _Judgement:
     name = view.name
     if phase is Phase.INITIATING:
         step = view.current_step
@@ -502,7 +512,7 @@ def _in_progress(view: _ServerView, phase: Phase) -> _Judgement:
         Phase.CREATING_SNAPSHOT: "is creating its first consistent snapshot",
         Phase.SNAPSHOT_SHIPPING: "replicates by snapshot shipping",
         Phase.PAUSED: "is paused",
-    }.get(phase, f"is in data replication state {view.state}")
+    }.get(phase, f"is in data replication state {view.replication_state}")
     return _waiting(view, phase, f"{name} {text}.")
 
 
@@ -543,142 +553,5 @@ def _state_phase(state: str | None) -> Phase | None:
 # --- reading the SourceServer defensively --------------------------------------------------------
 
 
-def _utc(moment: datetime) -> datetime:
-    # A naive datetime is taken as UTC (MGN's timestamps all are), so comparisons never raise.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def _iso(moment: datetime) -> str:
-    return _utc(moment).isoformat().replace("+00:00", "Z")
-
-
-def _map(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _count(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
-
-
-def _moment(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return _utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
-    except (ValueError, OverflowError):
-        return None
-
-
-class _ServerView:
-    """Typed, forgiving access to the parts of a SourceServer the verdict reads."""
-
-    def __init__(self, server: Mapping[str, Any]) -> None:
-        self._server = server
-        self._info = _map(server.get("dataReplicationInfo"))
-        self._life = _map(server.get("lifeCycle"))
-        initiation = _map(self._info.get("dataReplicationInitiation"))
-        raw_steps = initiation.get("steps")
-        self._steps = [
-            (name, _text(step.get("status")))
-            for step in (raw_steps if isinstance(raw_steps, list) else [])
-            if isinstance(step, Mapping) and (name := _text(step.get("name")))
-        ]
-        self._initiation_started = _moment(initiation.get("startDateTime"))
-
-    @property
-    def source_server_id(self) -> str | None:
-        return _text(self._server.get("sourceServerID"))
-
-    @property
-    def hostname(self) -> str | None:
-        hints = _map(_map(self._server.get("sourceProperties")).get("identificationHints"))
-        return _text(hints.get("hostname"))
-
-    @property
-    def name(self) -> str:
-        server_id = self.source_server_id or "(no ID)"
-        return f"Source server {server_id} ({self.hostname})" if self.hostname else f"Source server {server_id}"
-
-    @property
-    def archived(self) -> bool:
-        return self._server.get("isArchived") is True
-
-    @property
-    def state(self) -> str | None:
-        return _text(self._info.get("dataReplicationState"))
-
-    @property
-    def lifecycle(self) -> str | None:
-        return _text(self._life.get("state"))
-
-    @property
-    def error(self) -> ReplicationError | None:
-        raw = _map(self._info.get("dataReplicationError"))
-        error = _text(raw.get("error"))
-        if error is None:
-            return None
-        return ReplicationError(error=error, raw_error=_text(raw.get("rawError")))
-
-    @property
-    def failed_step(self) -> str | None:
-        return next((name for name, status in self._steps if status == InitiationStepStatus.FAILED), None)
-
-    @property
-    def current_step(self) -> str | None:
-        """The step in progress; else the first not started; else the last one."""
-        for wanted in (InitiationStepStatus.IN_PROGRESS, InitiationStepStatus.NOT_STARTED):
-            found = next((name for name, status in self._steps if status == wanted), None)
-            if found is not None:
-                return found
-        return self._steps[-1][0] if self._steps else None
-
-    @property
-    def step_position(self) -> str:
-        step = self.current_step
-        names = [name for name, _ in self._steps]
-        return f"{names.index(step) + 1} of {len(names)}" if step in names else ""
-
-    @property
-    def next_attempt(self) -> datetime | None:
-        """When MGN retries a stalled initiation on its own (absent: it will not)."""
-        initiation = _map(self._info.get("dataReplicationInitiation"))
-        return _moment(initiation.get("nextAttemptDateTime"))
-
-    @property
-    def eta(self) -> datetime | None:
-        return _moment(self._info.get("etaDateTime"))
-
-    @property
-    def lag_duration(self) -> str | None:
-        return _text(self._info.get("lagDuration"))
-
-    def progress_percent(self, phase: Phase) -> float | None:
-        """Replicated (or, in a rescan, rescanned) bytes over total bytes of the replicated disks."""
-        counter = "rescannedStorageBytes" if phase is Phase.RESCAN else "replicatedStorageBytes"
-        disks = self._info.get("replicatedDisks")
-        total = done = 0
-        for disk in disks if isinstance(disks, list) else []:
-            size = _count(_map(disk).get("totalStorageBytes"))
-            if size is None:
-                continue
-            total += size
-            done += min(size, _count(_map(disk).get(counter)) or 0)
-        if total == 0:
-            return None
-        return round(100 * done / total, 1)
-
-    def timings(self, *, healthy: bool) -> ReplicationTimings:
-        last_snapshot = _moment(self._info.get("lastSnapshotDateTime"))
-        return ReplicationTimings(
-            registered=_moment(self._life.get("addedToServiceDateTime")),
-            initiation_started=self._initiation_started,
-            first_byte=_moment(self._life.get("firstByteDateTime")),
-            last_snapshot=last_snapshot,
-            healthy=last_snapshot if healthy else None,
-            last_seen=_moment(self._life.get("lastSeenByServiceDateTime")),
-            elapsed_replication=_text(self._life.get("elapsedReplicationDuration")),
-        )
+    return utc(moment).isoformat().replace("+00:00", "Z")
