@@ -89,7 +89,7 @@ FORM_HINTS = {
     "--approver": ("1..128 of",),
 }
 USAGE_HINTS = ("Missing option", "Invalid value")
-_REFUSAL = re.compile(r"error: (--[a-z-]+|[A-Z]+):")
+_REFUSAL = re.compile(r"error: (--[a-z-]+|[A-Z]+(?=:))")
 _USAGE = re.compile(r"(?:Missing option|Invalid value for) '(--[a-z-]+)'")
 
 

@@ -108,8 +108,8 @@ def test_revert_terminates_test_instances_and_returns_to_ready_for_test(aws: Emu
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     assert {read_report(aws, result)[ids[n]]["verdict"] for n in REPLICATED} == {"REVERTED"}
     assert {state(aws, ids[n]) for n in REPLICATED} == {"READY_FOR_TEST"}
-    state = aws.client("ec2").describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]["State"]
-    assert state["Name"] == "terminated"
+    instance = aws.client("ec2").describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
+    assert instance["State"]["Name"] == "terminated"
 
 
 @pytest.mark.parametrize("duplicate", [2])
