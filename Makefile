@@ -49,7 +49,7 @@ $(NODE_STAMP): package.json package-lock.json
 	touch $(NODE_STAMP)
 
 template-lint: $(STAMP) $(NODE_STAMP)
-	$(BIN)/cfn-lint template.yaml
+	$(BIN)/cfn-lint template.yaml install-document.yaml
 	for definition in statemachine/*.asl.json; do node_modules/.bin/asl-validator --json-path "$$definition" || exit 1; done
 
 $(CHECKOV_VENV)/.installed: $(CHECKOV_REQUIREMENTS)
@@ -68,12 +68,14 @@ $(SAMTRANSLATOR_VENV)/.installed: $(SAMTRANSLATOR_REQUIREMENTS)
 # MGN_WAVE_SAMTRANSLATOR_PYTHON, so there the test runs instead of skipping).
 samtranslator: $(SAMTRANSLATOR_VENV)/.installed
 
-# Every failed check is fixed or skipped in the resource's Metadata with its reason, so any failure
-# fails the build. No network: --skip-download (Prisma Cloud) and no PyPI update check. A template
-# checkov cannot read would scan 0 checks and pass, hence the check on the summary line.
+# Every failed check is fixed or skipped with its reason: in .checkov.yaml (the config file names
+# both templates) the checks whose reason holds for every resource of their type, in a resource's
+# Metadata the others. So any other failure fails the build. No network: skip-download (Prisma
+# Cloud) and no PyPI update check. A template checkov cannot read would scan 0 checks and pass,
+# hence the check on the summary line.
 checkov: $(CHECKOV_VENV)/.installed
-	set -o pipefail; CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation \
-		--skip-download --quiet --compact | tee $(CHECKOV_VENV)/last-scan.txt
+	set -o pipefail; CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml \
+		| tee $(CHECKOV_VENV)/last-scan.txt
 	@grep -Eq '^Passed checks: [1-9][0-9]*, Failed checks: 0, Skipped checks: [0-9]+$$' $(CHECKOV_VENV)/last-scan.txt \
 		|| { echo "checkov: no clean summary line in the scan above"; exit 1; }
 

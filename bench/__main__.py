@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 COMMAND = "make bench"
 SCRIPT_WORKERS = os.cpu_count() or 1
 HISTORY_LIMIT = 25_000
+WAVE_WALL_GOAL_SECONDS = 120  # issue 12: the 1,000-server emulated wave on 2 cores
 STARTED = time.perf_counter()
 
 
@@ -181,14 +182,24 @@ def main() -> None:
     largest = sized[largest_n]
     rows.append(
         (
-            f"wall time / peak RSS, emulated {largest_n}-server wave ({SCRIPT_WORKERS} script workers)",
-            f"{largest.wall_seconds:.0f} s / {largest.peak_rss_mib:.0f} MiB" if largest else "did not finish in 900 s",
+            f"wall time / CPU time / peak RSS, emulated {largest_n}-server wave ({SCRIPT_WORKERS} script workers)",
+            f"{largest.wall_seconds:.0f} s / {largest.cpu_seconds:.0f} s / {largest.peak_rss_mib:.0f} MiB"
+            if largest
+            else "did not finish in 900 s",
             "",
-            f"≤ 5 min: {ok(largest is not None and largest.wall_seconds <= 300)}",
+            # Wall time on an idle machine; the CPU time stays a fair figure on a busy one.
+            f"≤ 120 s wall on 2 cores: {ok(largest is not None and largest.wall_seconds <= WAVE_WALL_GOAL_SECONDS)}",
         )
     )
     rows.append(payloads.row(sized))
     record(payloads.figures(sized))
+    if largest is not None:
+        record(
+            {
+                f"wave_{largest_n}_wall_seconds": round(largest.wall_seconds, 1),
+                f"wave_{largest_n}_cpu_seconds": round(largest.cpu_seconds, 1),
+            }
+        )
     progress("6/7 SendCommand calls")
     rows.append(
         (

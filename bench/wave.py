@@ -9,7 +9,6 @@ import resource
 import time
 from collections import Counter
 from dataclasses import dataclass, field, fields
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bench.baseline import POLL_SECONDS, polling_definition
@@ -17,12 +16,19 @@ from bench.scenarios import SMALL_DISK_GIB, WAVE, fleet_scenario
 from mgn_wave_emu.harness import ACCOUNT_ID, EmulatedAws
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from mgn_wave_emu.clock import VirtualClock
     from mgn_wave_emu.scenario import Scenario
 
 READY_EVENT = "MGN Source Server Lifecycle State Change"
 # The functions whose invocation can decide a server's verdict.
-DECIDERS = ("ReplicationWatchFunction", "ReplicationEventFunction", "PollReplicationFunction")
+DECIDERS = (
+    "ReplicationWatchFunction",
+    "ReplicationEventFunction",
+    "ReplicationReadyFunction",
+    "PollReplicationFunction",
+)
 
 
 class _TimedInvocations(list[Any]):
@@ -62,6 +68,9 @@ class WaveRun:
     # The largest state input, output, task result or Map result the strict emulator checked.
     largest_state_payload_bytes: int = 0
     dynamodb_requests: int = 0  # by the functions and the state machine (not the harness)
+    # CPU seconds (user + system) of this process and the scripts it ran, from start to verdict:
+    # unlike wall time, it hardly depends on what else the machine runs.
+    cpu_seconds: float = 0.0
 
     @property
     def per_server_transitions(self) -> float:
@@ -84,6 +93,7 @@ def run_wave(
 ) -> WaveRun:
     """Deploy `scenario`, run MigrateWave on wave-01 (or the 5-minute polling baseline) to its end."""
     started = time.perf_counter()
+    cpu_started = _cpu_seconds()
     with EmulatedAws() as aws:
         aws.deploy_scenario(scenario)
         stack = aws.stack
@@ -104,6 +114,7 @@ def run_wave(
         aws.lambdas.invocations = invocations
         result = aws.wait(aws.start({"wave": WAVE}, "bench-1"), timeout_seconds=timeout_seconds)
         wall = time.perf_counter() - started
+        cpu = _cpu_seconds() - cpu_started
         verdicts: Counter[str] = Counter()
         if result.output:
             verdicts.update(s["status"] for s in aws.wave_report(result.output)["summary"]["servers"])
@@ -132,7 +143,15 @@ def run_wave(
             skipped_polls=sum(max(0, round(g / POLL_SECONDS) - 1) for g in gaps) if baseline else 0,
             largest_state_payload_bytes=aws.limits.payloads.largest,
             dynamodb_requests=sum(1 for c in aws.calls.calls if c.service_id == "dynamodb" and c.principal != "driver"),
+            cpu_seconds=cpu,
         )
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU of this process and its ended children (the install scripts)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _gaps(invocations: _TimedInvocations, names: dict[str, str], logical: str) -> list[float]:
@@ -146,13 +165,15 @@ def _child_states(definition: str) -> frozenset[str]:
 
 
 def _ready_to_verdict(aws: EmulatedAws, invocations: _TimedInvocations, names: dict[str, str]) -> list[float]:
-    """Per server that reached READY_FOR_TEST: virtual seconds from that moment (MGN's event time,
-    recorded before any event is lost) to the first later invocation that decided its verdict."""
+    """Per server that reached READY_FOR_TEST: virtual seconds from that moment (when MGN sent the
+    event, to the microsecond, recorded before any event is lost) to the first later invocation
+    that decided its verdict."""
     ready: dict[str, datetime] = {}
-    for event in aws.mgn.replication.emitted:
+    replication = aws.mgn.replication
+    for event, sent in zip(replication.emitted, replication.emitted_at, strict=True):
         if event["detail-type"] == READY_EVENT and event["detail"].get("state") == "READY_FOR_TEST":
             server_id = event["resources"][0].rsplit("/", 1)[1]
-            ready.setdefault(server_id, datetime.fromisoformat(event["time"].replace("Z", "+00:00")))
+            ready.setdefault(server_id, sent)
     decided: dict[str, datetime] = {}
     for invocation, at in zip(invocations, invocations.times, strict=True):
         logical = names.get(invocation.function_name)
@@ -168,7 +189,7 @@ def _ready_to_verdict(aws: EmulatedAws, invocations: _TimedInvocations, names: d
 def _decided_servers(logical: str, event: Any, result: Any) -> list[str]:
     if not isinstance(result, dict) or not isinstance(event, dict):
         return []
-    if logical in ("ReplicationEventFunction", "ReplicationWatchFunction"):
+    if logical in ("ReplicationEventFunction", "ReplicationReadyFunction", "ReplicationWatchFunction"):
         return [s for s in result.get("decidedServers", []) if isinstance(s, str)]
     if result.get("outcome") in (None, "WAITING"):
         return []

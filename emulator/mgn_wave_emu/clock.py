@@ -291,7 +291,6 @@ class ClockDriver:
         self._horizons = horizons
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="virtual-clock-driver", daemon=True)
-        self.jumps = 0
 
     def start(self) -> None:
         self._thread.start()
@@ -319,4 +318,3 @@ class ClockDriver:
             # A horizon already due (target <= now) still needs its listeners run.
             with self._clock.busy():
                 self._clock.advance_to(target)
-            self.jumps += 1

@@ -17,6 +17,19 @@ Cost: moto's ASL interpreter parses every JSONPath with a freshly built parser (
 tables each time) and creates a new boto3 client for every Task state it runs. Both results are
 pure functions of their arguments — a parsed path is never mutated, a boto3 client is
 thread-safe — so caching them changes no behaviour, only CPU: about a quarter of a large wave's.
+moto's DynamoDB Query reads and sorts every item of the table, and measures each item of the
+partition against the 1 MB page, to answer for one partition and one sort-key range; a wave's
+event batch queries each server's waiters (`begins_with`) in a partition of a thousand tokens,
+which made a 1,000-server wave quadratic. `_one_partition_queries` hands moto's own Query only
+the items its key condition selects — what DynamoDB reads for it — sorted as moto sorts them.
+moto then writes each item of the answer through its generic response serializer, which looks
+up every one of an AttributeValue's ten members under several aliases: about 1 ms per item, a
+second for the watch's Query of a thousand waiters. `_items_as_they_are` writes an AttributeValue
+that is already its own wire form (strings, numbers as strings, booleans, lists and maps of
+those) as it is, exactly what the serializer makes of it; binary values still go through moto.
+CreateStateMachine validates a definition by parsing it with the ANTLR parser (about 0.2 s for
+MigrateWave's), and every test deploys the same few definitions: a definition that parsed once
+parses again, so it is validated once per process (one that fails fails every time).
 """
 
 from __future__ import annotations
@@ -31,13 +44,19 @@ from unittest import mock
 
 import jsonpath_ng.ext.parser
 import jsonpath_ng.parser
+from moto.core.serialize import BaseJSONSerializer
+from moto.dynamodb.models.dynamo_type import Item
+from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 from moto.stepfunctions.parser.asl.parse import preprocessor  # noqa: F401 (imports every engine module)
 from moto.stepfunctions.parser.asl.utils import boto_client
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from mgn_wave_emu.clock import VirtualClock, VirtualEvent, actor_thread_class
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from botocore.client import BaseClient
 
 ENGINE_PACKAGE = "moto.stepfunctions.parser"
@@ -94,6 +113,148 @@ def _serialized(call_action: Any) -> Any:
             return call_action(handler)
 
     return one_at_a_time
+
+
+_query_scope = threading.local()
+
+
+def _one_partition_queries(query: Any, all_items: Any) -> tuple[Any, Any]:
+    """`Table.query` and `Table.all_items` such that a Query on a table's key (no index, no legacy
+    KeyConditions filter) sees only the items of its partition that its sort-key condition selects.
+    moto's Query then pages, filters and projects them as before: the same items, the same order,
+    the same LastEvaluatedKey; its 1 MB page counts only items the key condition selects, as
+    DynamoDB's does (docs/aws-facts.md, "DynamoDB Query"), where moto also counted the ones it skips."""
+
+    @functools.wraps(query)
+    def query_one_partition(  # noqa: PLR0917 - moto's signature, argument for argument
+        table: Table,
+        hash_key: Any,
+        range_comparison: str | None,
+        range_objs: list[Any],
+        limit: int,
+        exclusive_start_key: dict[str, Any],
+        scan_index_forward: bool,
+        projection_expressions: list[list[str]] | None,
+        index_name: str | None = None,
+        consistent_read: bool = False,
+        filter_expression: Any = None,
+        hash_key_conditions: list[tuple[str, Any]] | None = None,
+        range_key_conditions: list[tuple[str, str, list[Any]]] | None = None,
+        **filter_kwargs: Any,
+    ) -> Any:
+        plain = (
+            index_name is None
+            and not filter_kwargs
+            and hash_key is not None
+            and table.range_key_attr is not None
+            and len(range_key_conditions or ()) <= 1
+        )
+        _query_scope.partition = (table, hash_key, range_comparison, range_objs) if plain else None
+        try:
+            return query(
+                table,
+                hash_key,
+                range_comparison,
+                range_objs,
+                limit,
+                exclusive_start_key,
+                scan_index_forward,
+                projection_expressions,
+                index_name,
+                consistent_read,
+                filter_expression,
+                hash_key_conditions=hash_key_conditions,
+                range_key_conditions=range_key_conditions,
+                **filter_kwargs,
+            )
+        finally:
+            _query_scope.partition = None
+
+    @functools.wraps(all_items)
+    def partition_items(table: Table) -> list[Item]:
+        scope = getattr(_query_scope, "partition", None)
+        if scope is None or scope[0] is not table:
+            return list(all_items(table))
+        _table, hash_key, comparison, range_objs = scope
+        selected = [
+            item
+            for item in table.items.get(hash_key, {}).values()
+            if isinstance(item, Item)
+            and (comparison is None or (item.range_key is not None and item.range_key.compare(comparison, range_objs)))
+        ]
+        return sorted(selected, key=lambda item: item.range_key)
+
+    return query_one_partition, partition_items
+
+
+_DYNAMODB_SERVICES = frozenset({"dynamodb", "dynamodbstreams"})
+
+
+def _wire_form(value: Any) -> bool:
+    """Whether a DynamoDB AttributeValue is already what moto's serializer would write: one type
+    key, and no binary (B, BS: base64 on the wire) anywhere in it."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    ((kind, inner),) = value.items()
+    check = _WIRE_FORMS.get(kind)
+    return check is not None and check(inner)
+
+
+_WIRE_FORMS: dict[str, Callable[[Any], bool]] = {
+    "S": lambda inner: isinstance(inner, str),
+    "N": lambda inner: isinstance(inner, str),
+    "BOOL": lambda inner: isinstance(inner, bool),
+    "NULL": lambda inner: isinstance(inner, bool),
+    "SS": lambda inner: isinstance(inner, list) and all(isinstance(member, str) for member in inner),
+    "NS": lambda inner: isinstance(inner, list) and all(isinstance(member, str) for member in inner),
+    "L": lambda inner: isinstance(inner, list) and all(_wire_form(member) for member in inner),
+    "M": lambda inner: isinstance(inner, dict) and all(isinstance(k, str) and _wire_form(v) for k, v in inner.items()),
+}
+
+
+def _items_as_they_are(serialize_structure: Any) -> Any:
+    @functools.wraps(serialize_structure)
+    def serialize(serializer: BaseJSONSerializer, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        if (
+            key
+            and shape.name == "AttributeValue"
+            and serializer.operation_model.service_model.service_name in _DYNAMODB_SERVICES
+            and _wire_form(value)
+        ):
+            serialized[serializer.get_serialized_name(shape, key)] = value
+            return
+        serialize_structure(serializer, serialized, value, shape, key)
+
+    return serialize
+
+
+_VALID_DEFINITIONS: set[str] = set()
+
+
+def _validated_once(validate: Any) -> Any:
+    @functools.wraps(validate)
+    def validate_once(definition: str) -> None:
+        if definition in _VALID_DEFINITIONS:
+            return
+        validate(definition)  # raises InvalidDefinition: not remembered
+        _VALID_DEFINITIONS.add(definition)
+
+    return staticmethod(validate_once)
+
+
+def dynamodb_query_patches() -> list[Any]:
+    """Patches (not started): moto's Query reads one partition (`_one_partition_queries`), and
+    its answers write their items as they are (`_items_as_they_are`)."""
+    query, all_items = _one_partition_queries(Table.query, Table.all_items)
+    return [
+        mock.patch.object(Table, "query", query),
+        mock.patch.object(Table, "all_items", all_items),
+        mock.patch.object(
+            BaseJSONSerializer,
+            "_serialize_type_structure",
+            _items_as_they_are(BaseJSONSerializer._serialize_type_structure),
+        ),
+    ]
 
 
 # Engine modules moto never imports (LocalStack's provider, whose API moto serves with its own
@@ -170,6 +331,12 @@ def engine_patches(clock: VirtualClock) -> list[Any]:
     patches = [
         *engine_time_patches(clock),
         mock.patch.object(DynamoHandler, "call_action", _serialized(DynamoHandler.call_action)),
+        *dynamodb_query_patches(),
+        mock.patch.object(
+            StepFunctionsParserBackend,
+            "_validate_definition",
+            _validated_once(StepFunctionsParserBackend._validate_definition),
+        ),
     ]
     for module in engine_modules():
         for attribute in ("parse", "boto_client_for"):

@@ -1,5 +1,6 @@
 """What invokes the stack's functions on its own, on the virtual clock: EventBridge schedules
-(`rate(...)`) and SQS queues read by Lambda event source mappings (batches).
+(`rate(...)`), SQS queues read by Lambda event source mappings (batches), and EventBridge rules
+that invoke a function asynchronously (one event per invocation).
 
 Kept apart from the harness, which only registers `next_due` as a horizon and `on_advance` as a
 clock listener: the clock driver jumps to the next schedule or batch like to any other change.
@@ -10,6 +11,14 @@ when the batching window ends; with a window and little traffic Lambda "might wa
 seconds", and the emulator takes that worst case (a batch that is not full waits the longer of
 the window and 20 s). A failed batch becomes visible again after the queue's VisibilityTimeout;
 after maxReceiveCount receives its messages move to the dead-letter queue.
+
+An asynchronous invocation behaves as Lambda documents it (docs/aws-facts.md, "Asynchronous
+invocation"): the event waits in the function's queue, then runs; a function error is retried
+twice, one minute and then two minutes later, and after the last failure the event goes to the
+function's dead-letter queue. The queue is at least once: `async_duplicates` delivers every event
+that many times (a test's knob; AWS may do it at any time). AWS publishes no delivery latency;
+the emulator takes ASYNC_DELIVERY_SECONDS from the event to the invocation (README, "Verify on a
+real account").
 """
 
 from __future__ import annotations
@@ -31,6 +40,12 @@ logger = logging.getLogger(__name__)
 
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # a synchronous invocation's payload quota
 LOW_TRAFFIC_WAIT_SECONDS = 20  # "Lambda might wait for up to 20 seconds" with a batch window
+# EventBridge to the function's asynchronous queue to the handler: not published by AWS (the
+# CloudWatch metrics IngestionToInvocationStartLatency and AsyncEventAge measure it on an account).
+ASYNC_DELIVERY_SECONDS = 0.5
+# "Lambda attempts to run it two more times, with a one-minute wait between the first two
+# attempts, and two minutes between the second and third attempts."
+ASYNC_RETRY_DELAYS_SECONDS = (60, 120)
 
 
 @dataclass
@@ -76,6 +91,16 @@ class _Queue:
 
 
 @dataclass
+class _AsyncEvent:
+    """One event in a function's asynchronous invocation queue."""
+
+    function: str  # logical ID
+    event: dict[str, Any]
+    due: datetime
+    attempt: int = 0  # failed attempts so far
+
+
+@dataclass
 class _Schedule:
     schedule: EmulatedSchedule
     next_at: datetime
@@ -100,6 +125,20 @@ class EventSources:
             for source in stack.queue_sources
         }
         self.batches: list[tuple[str, int]] = []  # (function logical ID, records) per delivery
+        self._async: list[_AsyncEvent] = []
+        self.async_duplicates = 1  # every asynchronous event runs this many times (at least once)
+        self.async_dead_letters: dict[str, list[dict[str, Any]]] = {}  # function -> events given up on
+
+    # -- EventBridge rules that invoke a function -----------------------------------------------
+
+    def invoke_async(self, function: str, event: dict[str, Any]) -> None:
+        """EventBridge invokes `function` (logical ID) asynchronously: Lambda queues the event and
+        runs it ASYNC_DELIVERY_SECONDS later (each duplicate as its own invocation)."""
+        if function not in self._stack.functions:
+            raise KeyError(f"no function {function} in the stack")
+        with self._lock:
+            due = self._clock.now() + timedelta(seconds=ASYNC_DELIVERY_SECONDS)
+            self._async.extend(_AsyncEvent(function, event, due) for _ in range(self.async_duplicates))
 
     # -- EventBridge targets --------------------------------------------------------------------
 
@@ -121,6 +160,7 @@ class EventSources:
     def next_due(self) -> datetime | None:
         with self._lock:
             times = [q.due_at() for q in self._queues.values()]
+            times += [a.due for a in self._async]
             times += [s.next_at for s in self._schedules if s.schedule.function not in self.paused_schedules]
             due = [t for t in times if t is not None]
             return min(due) if due else None
@@ -143,6 +183,9 @@ class EventSources:
             due = queue.due_at()
             if due is not None and due <= now:
                 candidates.append((due, lambda q=queue: self._deliver(q, now)))
+        for waiting in self._async:
+            if waiting.due <= now:
+                candidates.append((waiting.due, lambda a=waiting: self._run_async(a)))
         if not candidates:
             return None
         return min(candidates, key=lambda c: c[0])[1]
@@ -202,3 +245,20 @@ class EventSources:
                 ):
                     queue.messages.remove(message)
                     queue.dead_letters.append(message)
+
+    def _run_async(self, waiting: _AsyncEvent) -> None:
+        with self._lock:
+            if waiting not in self._async:
+                return
+            self._async.remove(waiting)
+        response = self._lambdas.invoke(self._stack.functions[waiting.function], waiting.event)
+        if not response.headers.get("X-Amz-Function-Error"):
+            return
+        with self._lock:
+            if waiting.attempt < len(ASYNC_RETRY_DELAYS_SECONDS):
+                delay = ASYNC_RETRY_DELAYS_SECONDS[waiting.attempt]
+                waiting.attempt += 1
+                waiting.due = self._clock.now() + timedelta(seconds=delay)
+                self._async.append(waiting)
+            else:
+                self.async_dead_letters.setdefault(waiting.function, []).append(waiting.event)

@@ -36,7 +36,7 @@ from mgn_wave_emu.mgn import MgnEmulator
 from mgn_wave_emu.network_oracle import build_network_oracle
 from mgn_wave_emu.port_oracle import PROBE_FUNCTION, PortOracle
 from mgn_wave_emu.scenario import BuiltScenario, Scenario, build_scenario, load_scenario
-from mgn_wave_emu.stack import TEMPLATE_PATH, EmulatedStack, load_template, resolve_stack
+from mgn_wave_emu.stack import INSTALL_DOCUMENT, TEMPLATE_PATH, EmulatedStack, load_template, resolve_stack
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -225,10 +225,11 @@ class EmulatedAws:
             region=self.region,
             account_id=ACCOUNT_ID,
             stack_name=stack_name,
+            template_dir=template_path.parent,
         )
         self.limits.check_stack(stack)
         if self.fleet is not None:  # the stack names its install document
-            self.fleet.document_name = stack.physical_name("InstallAgentDocument")
+            self.fleet.document_name = stack.physical_name(INSTALL_DOCUMENT)
         self.stack = stack
         self.lambdas = LambdaRouter(stack, self.clock)
         self.event_sources = EventSources(stack, self.lambdas, self.clock)
@@ -380,7 +381,7 @@ class EmulatedAws:
                 )
 
     def _deliver(self, event: dict[str, Any]) -> None:
-        self.put_event(event)
+        self.put_event(event, at_once=False)
 
     def _create_buckets_and_topics(self, stack: EmulatedStack) -> None:
         s3 = self.client("s3")
@@ -403,10 +404,14 @@ class EmulatedAws:
         for topic in stack.topics:
             sns.create_topic(Name=topic)
 
-    def put_event(self, event: dict[str, Any]) -> int:
+    def put_event(self, event: dict[str, Any], *, at_once: bool = True) -> int:
         """EventBridge for the stack's rules: every rule whose pattern matches invokes its function
-        (asynchronously on AWS; here in the caller's thread) or sends the event to its SQS queue.
-        Returns the number of deliveries."""
+        or sends the event to its SQS queue. Returns the number of deliveries.
+
+        MGN's events (`at_once=False`) invoke a function asynchronously as Lambda does, on the
+        virtual clock (event_sources.py: delivery latency, retries, duplicates). A test's own
+        event (`at_once=True`) runs the function in the caller's thread, so it can look at the
+        result right after."""
         if self.stack is None or self.lambdas is None:
             return 0
         if event.get("detail-type") == "AWS API Call via CloudTrail" and not self._trail_records_api_calls():
@@ -416,6 +421,8 @@ class EmulatedAws:
             if rule.schedule is None and EventPattern.load(json.dumps(rule.pattern)).matches_event(event):
                 if rule.queue is not None and self.event_sources is not None:
                     self.event_sources.send(rule.queue, event)
+                elif rule.function is not None and not at_once and self.event_sources is not None:
+                    self.event_sources.invoke_async(rule.function, event)
                 elif rule.function is not None:
                     self.lambdas.invoke(self.stack.functions[rule.function], event)
                 delivered += 1

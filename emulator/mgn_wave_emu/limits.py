@@ -124,6 +124,12 @@ NAME_RULES: dict[str, NameRule] = {
         "https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_CreateDocument.html",
         reserved_prefixes=("aws", "amazon", "amzn"),
     ),
+    # A nested stack's generated name (docs/aws-facts.md, "Hard limits": stack names 1-128)
+    "AWS::CloudFormation::Stack": NameRule(
+        128,
+        r"[a-zA-Z][-a-zA-Z0-9]*",
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStack.html",
+    ),
     "AWS::S3::Bucket": NameRule(
         63,
         r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]",

@@ -1,8 +1,10 @@
 """`template.yaml` read the way CloudFormation would deploy it, for the emulated AWS.
 
 Only what the emulation needs is resolved: parameters, `Ref`, `GetAtt <Function>.Arn`, `Join`,
-`Select`, `Split`, `Sub` over parameters and pseudo parameters. Anything else is an error, so the
-template cannot grow a construct the emulation silently ignores.
+`Select`, `Split`, `Sub` over parameters and pseudo parameters, and nested applications
+(`AWS::Serverless::Application` with a local `Location`: the nested template is deployed as its own
+stack, given exactly the parameters it declares, and read only through the outputs it declares).
+Anything else is an error, so the template cannot grow a construct the emulation silently ignores.
 
 Names: a resource the template does not name gets one from CloudFormation, `<stack>-<logical
 ID>-<random>`, trimmed to the service's limit by shortening the stack name and the logical ID. The
@@ -25,6 +27,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
 # `Ref: AWS::NoValue`: the property it is the value of is left out, as CloudFormation does
 NO_VALUE: Any = object()
+# The install document, as `EmulatedStack.physical_name` finds it: nested application / logical ID.
+INSTALL_DOCUMENT = "InstallAgentDocumentStack/InstallAgentDocument"
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -142,6 +146,7 @@ GENERATED_NAME_LIMITS = {
     "AWS::SSM::Document": 128,
     "AWS::CloudWatch::Alarm": 255,
     "AWS::StepFunctions::StateMachine": 80,
+    "AWS::CloudFormation::Stack": 128,  # a nested stack's name: <parent>-<logical ID>-<random>
 }
 # The property that names a resource of each type, when the template sets one.
 NAME_PROPERTIES = {
@@ -162,7 +167,12 @@ NAME_PROPERTIES = {
 SAM_TYPES = {
     "AWS::Serverless::Function": "AWS::Lambda::Function",
     "AWS::Serverless::StateMachine": "AWS::StepFunctions::StateMachine",
+    "AWS::Serverless::Application": "AWS::CloudFormation::Stack",
 }
+# A nested application takes at most 60 parameters (docs/aws-facts.md, "Nested application").
+NESTED_APPLICATION_MAX_PARAMETERS = 60
+# What a nested stack may hold here: the emulation deploys nothing else from one.
+NESTED_RESOURCE_TYPES = frozenset({"AWS::SSM::Document"})
 _LAMBDA_TRUST = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
@@ -206,7 +216,10 @@ class EmulatedStack:
     state_machines: dict[str, tuple[str, str]] = field(default_factory=dict)
     roles: dict[str, EmulatedRole] = field(default_factory=dict)  # logical ID -> role
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)  # SSM document name -> content
-    names: dict[str, tuple[str, str]] = field(default_factory=dict)  # logical ID -> (type, name)
+    # logical ID -> (type, name); a nested stack's resources as "<application>/<logical ID>"
+    names: dict[str, tuple[str, str]] = field(default_factory=dict)
+    nested: dict[str, EmulatedStack] = field(default_factory=dict)  # application logical ID -> stack
+    outputs: dict[str, str] = field(default_factory=dict)  # the template's Outputs, resolved
 
     @property
     def stack_id(self) -> str:
@@ -215,6 +228,7 @@ class EmulatedStack:
         return f"arn:aws:cloudformation:{self.region}:{self.account_id}:stack/{self.stack_name}/{unique}"
 
     def physical_name(self, logical_id: str) -> str:
+        """A resource's name; a nested stack's resource as "<application>/<logical ID>"."""
         return self.names[logical_id][1]
 
     def role_of(self, logical_id: str) -> EmulatedRole:
@@ -229,8 +243,9 @@ class EmulatedStack:
 
 
 class _Resolver:
-    def __init__(self, template: dict[str, Any], stack: EmulatedStack) -> None:
+    def __init__(self, template: dict[str, Any], stack: EmulatedStack, template_dir: Path = REPO_ROOT) -> None:
         self._resources: dict[str, Any] = template.get("Resources", {})
+        self._template_dir = template_dir
         # CommaDelimitedList and List<...> parameters resolve to lists, as in CloudFormation.
         self._list_parameters = {
             name
@@ -293,6 +308,45 @@ class _Resolver:
         stack = self._stack
         return f"arn:aws:lambda:{stack.region}:{stack.account_id}:function:{self.function_name(logical_id)}"
 
+    def nested_stack(self, logical_id: str) -> EmulatedStack:
+        """The stack a nested application deploys, as CloudFormation would create it (once)."""
+        if logical_id in self._stack.nested:
+            return self._stack.nested[logical_id]
+        properties = self.resource_properties(logical_id)
+        where = f"emulated stack: {logical_id}"
+        location = properties.get("Location")
+        if not isinstance(location, str) or "://" in location:
+            raise ValueError(
+                f"{where}: Location must be a local template path (what sam deploy uploads), got {location}"
+            )
+        path = self._template_dir / location
+        if not path.is_file():
+            raise ValueError(f"{where}: Location {location} is not a file next to the template")
+        given = {name: self.resolve(value) for name, value in properties.get("Parameters", {}).items()}
+        if len(given) > NESTED_APPLICATION_MAX_PARAMETERS:
+            raise ValueError(f"{where}: {len(given)} parameters; a nested application takes at most 60")
+        not_strings = sorted(name for name, value in given.items() if not isinstance(value, str))
+        if not_strings:
+            raise ValueError(f"{where}: nested stack parameters are strings; not {not_strings}")
+        template = load_template(path)
+        foreign = {
+            f"{name} ({resource.get('Type')})"
+            for name, resource in template.get("Resources", {}).items()
+            if resource.get("Type") not in NESTED_RESOURCE_TYPES
+        }
+        if foreign:
+            raise ValueError(f"{where}: the emulation deploys no {sorted(foreign)} from a nested stack")
+        nested = resolve_stack(
+            template,
+            parameters=given,
+            region=self._stack.region,
+            account_id=self._stack.account_id,
+            stack_name=self.physical_name(logical_id),
+            template_dir=path.parent,
+        )
+        self._stack.nested[logical_id] = nested
+        return nested
+
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
             return [self.resolve(item) for item in value]
@@ -352,6 +406,8 @@ class _Resolver:
             return self.topic_arn(name)
         if kind == "AWS::S3::Bucket":
             return self.bucket_name(name)
+        if kind == "AWS::Serverless::Application":
+            return self.nested_stack(name).stack_id  # Ref of a nested stack: its stack ID
         if resource is not None and kind == "AWS::Serverless::StateMachine":
             stack = self._stack
             return f"arn:aws:states:{stack.region}:{stack.account_id}:stateMachine:{self.physical_name(name)}"
@@ -363,8 +419,9 @@ class _Resolver:
 
     def _get_att(self, argument: list[str]) -> str:
         logical_id, attribute = argument
-        if self._resources.get(logical_id, {}).get("Type") == "AWS::Serverless::Function" and attribute == "Arn":
-            return self.function_arn(logical_id)
+        kind = self._resources.get(logical_id, {}).get("Type")
+        if kind == "AWS::Serverless::Application" and attribute.startswith("Outputs."):
+            return self._nested_output(logical_id, attribute.removeprefix("Outputs."))
         # A role SAM generates (`<Function>Role`): resource_type refuses anything else.
         if (
             logical_id not in self._resources
@@ -372,21 +429,29 @@ class _Resolver:
             and self.resource_type(logical_id) == "AWS::IAM::Role"
         ):
             return self.role_arn(logical_id)
-        kind = self._resources.get(logical_id, {}).get("Type")
-        if kind == "AWS::Serverless::StateMachine" and attribute == "Name":
-            return self.physical_name(logical_id)
-        if kind == "AWS::S3::Bucket" and attribute == "Arn":
-            return f"arn:aws:s3:::{self.bucket_name(logical_id)}"
-        if kind == "AWS::SNS::Topic" and attribute == "TopicName":
-            return self.physical_name(logical_id)
-        if self._resources.get(logical_id, {}).get("Type") == "AWS::IAM::Role" and attribute == "Arn":
-            return self.role_arn(logical_id)
-        raise ValueError(f"emulated stack: GetAtt {logical_id}.{attribute} is not supported here")
+        attributes: dict[tuple[Any, str], Any] = {
+            ("AWS::Serverless::Function", "Arn"): self.function_arn,
+            ("AWS::Serverless::StateMachine", "Name"): self.physical_name,
+            ("AWS::S3::Bucket", "Arn"): lambda name: f"arn:aws:s3:::{self.bucket_name(name)}",
+            ("AWS::SNS::Topic", "TopicName"): self.physical_name,
+            ("AWS::IAM::Role", "Arn"): self.role_arn,
+        }
+        if (kind, attribute) not in attributes:
+            raise ValueError(f"emulated stack: GetAtt {logical_id}.{attribute} is not supported here")
+        return str(attributes[kind, attribute](logical_id))
+
+    def _nested_output(self, logical_id: str, output: str) -> str:
+        outputs = self.nested_stack(logical_id).outputs
+        if output not in outputs:  # CloudFormation refuses the template: no such attribute
+            raise ValueError(
+                f"emulated stack: GetAtt {logical_id}.Outputs.{output}: the nested template has no such output"
+            )
+        return outputs[output]
 
 
 def _parameter_values(declared: dict[str, Any], given: dict[str, str]) -> dict[str, str]:
     unknown = set(given) - set(declared)
-    if unknown:
+    if unknown:  # CloudFormation refuses a parameter the template does not declare
         raise ValueError(f"emulated stack: unknown parameters {sorted(unknown)}")
     values: dict[str, str] = {}
     for name, spec in declared.items():
@@ -522,7 +587,7 @@ def _add_names(stack: EmulatedStack, resolver: _Resolver, logical_id: str, resou
     trust policies, and the SSM documents' content."""
     kind = str(resource.get("Type"))
     properties: dict[str, Any] = resource.get("Properties", {})
-    if kind in NAME_PROPERTIES or kind in GENERATED_NAME_LIMITS:
+    if kind in NAME_PROPERTIES or kind in GENERATED_NAME_LIMITS or kind == "AWS::Serverless::Application":
         stack.names[logical_id] = (resolver.resource_type(logical_id), resolver.physical_name(logical_id))
     if kind == "AWS::IAM::Role":
         stack.roles[logical_id] = EmulatedRole(
@@ -531,7 +596,7 @@ def _add_names(stack: EmulatedStack, resolver: _Resolver, logical_id: str, resou
             resolver.role_arn(logical_id),
             resolver.resolve(properties.get("AssumeRolePolicyDocument", {})),
         )
-    if kind in SAM_TYPES and "Role" not in properties:
+    if kind in ("AWS::Serverless::Function", "AWS::Serverless::StateMachine") and "Role" not in properties:
         role_id = f"{logical_id}Role"
         trust = _LAMBDA_TRUST if kind == "AWS::Serverless::Function" else {}
         stack.roles[role_id] = EmulatedRole(role_id, resolver.physical_name(role_id), resolver.role_arn(role_id), trust)
@@ -545,6 +610,11 @@ def _add_names(stack: EmulatedStack, resolver: _Resolver, logical_id: str, resou
             )
     if kind == "AWS::SSM::Document":
         stack.documents[resolver.physical_name(logical_id)] = properties.get("Content", {})
+    if kind == "AWS::Serverless::Application":
+        nested = resolver.nested_stack(logical_id)
+        stack.documents.update(nested.documents)  # SSM documents are the account's, not the stack's
+        for nested_id, named in nested.names.items():
+            stack.names[f"{logical_id}/{nested_id}"] = named
 
 
 class RuleAssertionError(ValueError):
@@ -586,11 +656,13 @@ def resolve_stack(
     region: str,
     account_id: str,
     stack_name: str = "mgn-wave",
+    template_dir: Path = REPO_ROOT,
 ) -> EmulatedStack:
-    """Resolve parameters (with defaults), functions, tables, rules and the state machine."""
+    """Resolve parameters (with defaults), functions, tables, rules, the state machines, nested
+    stacks (their templates relative to `template_dir`) and the outputs."""
     values = _parameter_values(template.get("Parameters", {}), parameters)
     stack = EmulatedStack(stack_name=stack_name, region=region, account_id=account_id, parameters=values)
-    resolver = _Resolver(template, stack)
+    resolver = _Resolver(template, stack, template_dir)
     check_rules(template, resolver)
     function_globals: dict[str, Any] = template.get("Globals", {}).get("Function", {})
     for logical_id, resource in template.get("Resources", {}).items():
@@ -615,4 +687,7 @@ def resolve_stack(
                 stack.rules.append(
                     EmulatedRule(name=logical_id, pattern=resolver.resolve(properties["EventPattern"]), queue=queue)
                 )
+    stack.outputs = {
+        name: str(resolver.resolve(output["Value"])) for name, output in template.get("Outputs", {}).items()
+    }
     return stack

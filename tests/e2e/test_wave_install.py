@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING
 
 from mgn_wave.adapters.sts import INSTALL_SESSION_SECONDS
+from mgn_wave_emu.stack import INSTALL_DOCUMENT
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -143,7 +144,7 @@ def test_install_runs_the_latest_document_version_and_lists_only_its_own_command
     # Given
     deployed("seed-clean")
     assert aws.stack is not None
-    document = aws.stack.physical_name("InstallAgentDocument")
+    document = aws.stack.physical_name(INSTALL_DOCUMENT)
     # When
     aws.run({"wave": "wave-01"})
     # Then: each send names the version the stack deployed last (the stack adds versions with

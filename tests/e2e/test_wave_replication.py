@@ -25,7 +25,17 @@ def _entered(aws: EmulatedAws, state: str) -> int:
     return aws.state_entries[state]
 
 
-def test_replication_healthy_is_decided_by_the_event_without_polling(
+def _ready_moments(aws: EmulatedAws) -> dict[str, datetime]:
+    """When MGN sent each server's READY_FOR_TEST event (to the microsecond)."""
+    replication = aws.mgn.replication
+    return {
+        event["resources"][0].rsplit("/", 1)[1]: sent
+        for event, sent in zip(replication.emitted, replication.emitted_at, strict=True)
+        if event["detail"].get("state") == "READY_FOR_TEST"
+    }
+
+
+def test_replication_healthy_is_decided_by_the_event_within_a_second_without_asking_mgn(
     aws: EmulatedAws, deployed: Callable[[str], BuiltScenario]
 ) -> None:
     deployed("seed-clean")
@@ -34,8 +44,20 @@ def test_replication_healthy_is_decided_by_the_event_without_polling(
     assert _entered(aws, "PollReplication") == 0  # the deadline's last look never ran
     assert _entered(aws, "AwaitReplication") == len(NEW_LINUX)  # one wait per server, no re-wait
     assert aws.lambdas is not None
-    batches = [i.result for i in aws.lambdas.of("ReplicationEventFunction") if i.result]
-    assert sum(b["completed"] for b in batches) == len(NEW_LINUX)
+    deciding = [i for i in aws.lambdas.of("ReplicationReadyFunction") if i.result and i.result["completed"]]
+    assert sum(i.result["completed"] for i in deciding) == len(NEW_LINUX)
+    # The READY_FOR_TEST event decided alone: the function made no MGN call at all
+    assert [
+        c.action for c in aws.calls.calls if c.principal == "ReplicationReadyFunction" and c.service_id == "mgn"
+    ] == []
+    ready = _ready_moments(aws)
+    for invocation in deciding:
+        (server_id,) = invocation.result["decidedServers"]
+        assert invocation.started is not None
+        assert 0 <= (invocation.started - ready[server_id]).total_seconds() <= 1, (server_id, invocation.started)
+    # The verdict says where it came from, and when the server became launchable
+    servers = aws.server_results(result.output)
+    assert all("READY_FOR_TEST" in servers[name]["reason"] for name in NEW_LINUX)
 
 
 def test_replication_blocked_1500_stalls_with_the_private_path_hint(
@@ -66,6 +88,7 @@ def test_replication_every_event_lost_the_watch_reaches_the_same_verdicts_within
     assert _entered(aws, "AwaitReplication") == len(NEW_LINUX)
     assert aws.lambdas is not None
     assert aws.lambdas.of("ReplicationEventFunction") == []
+    assert aws.lambdas.of("ReplicationReadyFunction") == []
     passes = [i for i in aws.lambdas.of("ReplicationWatchFunction") if i.result]
     assert sum(p.result["completed"] for p in passes) == len(NEW_LINUX)
     # Each verdict came at most one interval (5 minutes) after the server became READY_FOR_TEST.
@@ -79,14 +102,23 @@ def test_replication_events_delivered_three_times_complete_each_server_once(
     aws: EmulatedAws, deployed: Callable[[str], BuiltScenario]
 ) -> None:
     deployed("seed-clean")
-    aws.mgn.event_faults(duplicate=3)
+    aws.mgn.event_faults(duplicate=3)  # MGN sends each event three times to EventBridge
+    assert aws.event_sources is not None
+    aws.event_sources.async_duplicates = 2  # and Lambda's asynchronous queue runs each copy twice
     result = aws.run({"wave": "wave-01"})
     assert _verdicts(aws, result) == {name: ("SUCCEEDED", "HEALTHY") for name in NEW_LINUX}
     assert aws.lambdas is not None
-    deciders = [*aws.lambdas.of("ReplicationEventFunction"), *aws.lambdas.of("ReplicationWatchFunction")]
+    deciders = [
+        *aws.lambdas.of("ReplicationReadyFunction"),
+        *aws.lambdas.of("ReplicationEventFunction"),
+        *aws.lambdas.of("ReplicationWatchFunction"),
+    ]
     completions = sum(i.result["completed"] for i in deciders if i.result)
-    records = sum(len(i.event["Records"]) for i in aws.lambdas.of("ReplicationEventFunction"))
-    assert records >= 3 * len(NEW_LINUX)  # every copy was delivered (in batches)
+    ready_copies = [
+        i for i in aws.lambdas.of("ReplicationReadyFunction") if i.event["detail"]["state"] == "READY_FOR_TEST"
+    ]
+    # every copy was delivered, one invocation each (web-1, outside the wave, too)
+    assert len(ready_copies) == 6 * len(_ready_moments(aws))
     assert completions == len(NEW_LINUX)
 
 

@@ -200,3 +200,32 @@ def test_two_waves_sharing_a_server_each_get_their_verdict(aws: EmulatedAws) -> 
     assert (short_result.output["outcome"], long_result.output["outcome"]) == ("FAILED", "SUCCEEDED")
     assert "deadline" in short_result.output["reason"]
     assert _parked(aws, stack) == 0
+
+
+def test_ready_event_whose_function_dies_after_completing_is_retried_by_lambda_and_completes_nothing_twice(
+    aws: EmulatedAws,
+) -> None:
+    # Given: events flowing; ReplicationReady's process dies right after its first SendTaskSuccess
+    # succeeded, before it forgets the token (the Lambda runtime reports Runtime.ExitError)
+    built = aws.build_scenario("seed-clean")
+    aws.deploy(dict(built.stack_parameters))
+    plan = FaultPlan(crash_after={"states:SendTaskSuccess": 1})
+    aws.inject_faults(plan)
+    # When
+    result = aws.wait(aws.start({"wave": "wave-01"}, "run-1"), timeout_seconds=600)
+    # Then: both servers SUCCEEDED once; Lambda ran the crashed event again a minute later, and
+    # Step Functions refused its second answer (the task no longer waited)
+    servers = aws.server_results(result.output)
+    assert {name: servers[name]["status"] for name in NEW_LINUX} == {"app-1": "SUCCEEDED", "api-1": "SUCCEEDED"}
+    assert [c.principal for c in plan.crashed] == ["ReplicationReadyFunction"]
+    assert aws.lambdas is not None
+    ready = aws.lambdas.of("ReplicationReadyFunction")
+    (crashed,) = [i for i in ready if i.error_type == "Runtime.ExitError"]
+    retried = [i for i in ready if i.event is crashed.event and i.error_type is None]
+    assert len(retried) == 1 and retried[0].result["dropped"] == 1
+    assert crashed.started is not None and retried[0].started is not None
+    assert (retried[0].started - crashed.started).total_seconds() == 60
+    deciders = [*ready, *aws.lambdas.of("ReplicationWatchFunction"), *aws.lambdas.of("ReplicationEventFunction")]
+    assert (
+        sum(i.result["completed"] for i in deciders if i.result) == len(NEW_LINUX) - 1
+    )  # the crashed one counted none

@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import yaml
 from botocore.exceptions import ClientError
 
 from mgn_wave_emu.harness import EmulatedAws
@@ -19,10 +20,11 @@ from mgn_wave_emu.limits import (
     StackNameError,
     trust_admits,
 )
-from mgn_wave_emu.stack import RuleAssertionError, load_template, resolve_stack
+from mgn_wave_emu.stack import INSTALL_DOCUMENT, TEMPLATE_PATH, RuleAssertionError, load_template, resolve_stack
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
 ROLE = "arn:aws:iam::123456789012:role/test"
 PARAMETERS = {
@@ -138,7 +140,7 @@ def test_send_task_success_output_over_256_kib_is_refused(aws: EmulatedAws) -> N
 def test_send_command_over_64_kb_with_the_document_is_refused(aws: EmulatedAws) -> None:
     aws.deploy_scenario("seed-clean")
     assert aws.stack is not None and aws.fleet is not None
-    document = aws.stack.physical_name("InstallAgentDocument")
+    document = aws.stack.physical_name(INSTALL_DOCUMENT)
     room = SEND_COMMAND_BYTES - len(json.dumps(aws.stack.documents[document]).encode())  # more than enough
     ssm = aws.client("ssm")
     with pytest.raises(ClientError) as refused:
@@ -226,18 +228,28 @@ def test_every_stack_derived_name_is_valid_for_any_stack_name(stack_name: str) -
 
 @pytest.mark.parametrize(
     ("stack_name", "refused"),
-    [(LONGEST_STACK_NAME, "MigrateWaveStateMachine"), ("aws-mgn-wave", "InstallAgentDocument")],
+    [(LONGEST_STACK_NAME, "MigrateWaveStateMachine"), ("aws-mgn-wave", INSTALL_DOCUMENT)],
 )
-def test_names_derived_from_the_stack_name_are_refused_where_aws_refuses_them(stack_name: str, refused: str) -> None:
-    # Given: the template as it named them before: the state machine after the stack, and the
-    # document named by CloudFormation (it starts with the stack name)
+def test_names_derived_from_the_stack_name_are_refused_where_aws_refuses_them(
+    stack_name: str, refused: str, tmp_path: Path
+) -> None:
+    # Given: the templates as they named them before: the state machine after the stack, and the
+    # document named by CloudFormation (it starts with the nested stack's name, the parent's first)
     template = load_template()
     template["Resources"]["MigrateWaveStateMachine"]["Properties"]["Name"] = {
         "Fn::Sub": "${AWS::StackName}-MigrateWave"
     }
-    del template["Resources"]["InstallAgentDocument"]["Properties"]["Name"]
+    location = template["Resources"]["InstallAgentDocumentStack"]["Properties"]["Location"]
+    nested = load_template(TEMPLATE_PATH.parent / location)
+    del nested["Resources"]["InstallAgentDocument"]["Properties"]["Name"]
+    (tmp_path / location).write_text(yaml.safe_dump(nested), encoding="utf-8")
     stack = resolve_stack(
-        template, parameters=PARAMETERS, region="us-east-1", account_id="123456789012", stack_name=stack_name
+        template,
+        parameters=PARAMETERS,
+        region="us-east-1",
+        account_id="123456789012",
+        stack_name=stack_name,
+        template_dir=tmp_path,
     )
     with pytest.raises(StackNameError, match=refused):
         AwsLimits.check_stack(stack)

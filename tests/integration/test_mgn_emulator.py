@@ -180,6 +180,21 @@ def test_describe_source_servers_filters_return_only_matching_servers(
     assert [s["sourceServerID"] for s in live["items"]] == [ready, pending]
 
 
+def test_an_agent_reinstalled_finds_its_live_source_server_by_hostname(
+    mgn_emulator: MgnEmulator, mgn_client: MgnClient, private_template: dict[str, Any]
+) -> None:
+    # Given: web-1 cut over and archived, then registered again; web-2 registered once
+    _with_template(mgn_client, private_template)
+    archived = mgn_emulator.register_source_server(hostname="web-1", lifecycle_state="CUTOVER")
+    mgn_client.mark_as_archived(sourceServerID=archived)
+    live = mgn_emulator.register_source_server(hostname="web-1")
+    other = mgn_emulator.register_source_server(hostname="web-2")
+    # When / Then: the agent's hostname finds the live server, never the archived one
+    assert mgn_emulator.source_server_id_by_hostname("web-1") == live
+    assert mgn_emulator.source_server_id_by_hostname("web-2") == other
+    assert mgn_emulator.source_server_id_by_hostname("web-3") is None
+
+
 def test_describe_source_servers_registered_server_matches_the_model(
     mgn_emulator: MgnEmulator, mgn_client: MgnClient, private_template: dict[str, Any]
 ) -> None:

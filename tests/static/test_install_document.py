@@ -1,4 +1,5 @@
-"""The install document in template.yaml is the rendered one, and its parameters are the contract."""
+"""The install document in install-document.yaml is the rendered one, template.yaml nests that
+template, and the document's parameters are the contract."""
 
 from __future__ import annotations
 
@@ -6,11 +7,19 @@ import json
 import re
 import subprocess
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from agent.document import MAX_DOCUMENT_BYTES, main, render_document, rewrite_template
+from agent.document import (
+    GENERATED_HEADER,
+    MAX_DOCUMENT_BYTES,
+    NESTED_TEMPLATE,
+    main,
+    render_content_yaml,
+    render_document,
+    render_nested_template,
+)
 from mgn_wave.install.parameters import (
     DOCUMENT_PARAMETERS,
     EXECUTION_TIMEOUT_SECONDS,
@@ -20,31 +29,63 @@ from mgn_wave.install.parameters import (
 from mgn_wave_emu.fleet import install_document_from_template
 from mgn_wave_emu.stack import REPO_ROOT, TEMPLATE_PATH, load_template
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
 DOCUMENT = render_document()
+APPLICATION = "InstallAgentDocumentStack"
 
 
-def test_install_document_in_template_equals_a_fresh_render() -> None:
+def test_install_document_in_its_template_equals_a_fresh_render() -> None:
     # Given: what CloudFormation deploys (and what the emulated fleet runs)
-    deployed = install_document_from_template(TEMPLATE_PATH)
+    deployed = install_document_from_template(NESTED_TEMPLATE)
     # Then
-    assert deployed == DOCUMENT, "run: python -m agent.document --write template.yaml"
+    assert deployed == DOCUMENT, "run: python -m agent.document --write"
 
 
 def test_install_document_check_command_accepts_the_committed_template() -> None:
-    # When
-    code = main(["--check", str(TEMPLATE_PATH)])
-    # Then
-    assert code == 0
+    assert main(["--check"]) == 0
 
 
 def test_install_document_resource_is_a_versioned_yaml_command_document() -> None:
     # When
-    resource = load_template()["Resources"]["InstallAgentDocument"]
+    resource = load_template(NESTED_TEMPLATE)["Resources"]["InstallAgentDocument"]
     # Then
     assert resource["Type"] == "AWS::SSM::Document"
     assert resource["Properties"]["DocumentType"] == "Command"
     assert resource["Properties"]["DocumentFormat"] == "YAML"
     assert resource["Properties"]["UpdateMethod"] == "NewVersion"
+
+
+def test_template_nests_the_install_document_and_reads_its_name_from_the_output() -> None:
+    # Given
+    template = load_template()
+    nested = load_template(NESTED_TEMPLATE)
+    application = template["Resources"][APPLICATION]
+    # Then: a local nested application (sam deploy uploads it) that needs no parameters
+    assert application["Type"] == "AWS::Serverless::Application"
+    assert TEMPLATE_PATH.parent / application["Properties"]["Location"] == NESTED_TEMPLATE
+    assert not nested.get("Parameters") and not application["Properties"].get("Parameters")
+    assert nested["Outputs"]["DocumentName"]["Value"] == {"Ref": "InstallAgentDocument"}
+    # And: InstallAgents is told that name and may send exactly that document
+    install = template["Resources"]["InstallAgentsFunction"]["Properties"]
+    output = {"Fn::GetAtt": [APPLICATION, "Outputs.DocumentName"]}
+    assert install["Environment"]["Variables"]["INSTALL_DOCUMENT_NAME"] == output
+    assert f"document/${{{APPLICATION}.Outputs.DocumentName}}" in json.dumps(install["Policies"])
+
+
+def test_install_document_write_creates_the_template_and_refuses_a_file_it_did_not_generate(tmp_path: Path) -> None:
+    # Given
+    fresh, foreign = tmp_path / "install-document.yaml", tmp_path / "template.yaml"
+    foreign.write_text("Resources: {}\n", encoding="utf-8")
+    # When
+    created = main(["--write", str(fresh)])
+    refused = main(["--write", str(foreign)])
+    # Then
+    assert created == 0 and fresh.read_text(encoding="utf-8") == render_nested_template(DOCUMENT)
+    assert fresh.read_text(encoding="utf-8").startswith(GENERATED_HEADER)
+    assert refused == 2 and foreign.read_text(encoding="utf-8") == "Resources: {}\n"
+    assert main(["--check", str(foreign)]) == 1
 
 
 @pytest.mark.parametrize("spec", DOCUMENT_PARAMETERS, ids=lambda s: s.name)
@@ -83,22 +124,9 @@ def test_install_document_never_uses_textual_parameter_substitution() -> None:
 
 
 def test_install_document_fits_the_ssm_size_limit() -> None:
-    assert len(json.dumps(DOCUMENT).encode()) < MAX_DOCUMENT_BYTES
-
-
-def test_install_document_rewrite_replaces_only_the_lines_between_the_markers() -> None:
-    # Given
-    template = (
-        "Resources:\n  X:\n    Properties:\n      # BEGIN GENERATED: agent/document.py\n      stale\n"
-        "      # END GENERATED\n  Y: 1\n"
-    )
-    # When
-    rewritten = rewrite_template(template, {"schemaVersion": "2.2"})
-    # Then
-    assert rewritten == (
-        "Resources:\n  X:\n    Properties:\n      # BEGIN GENERATED: agent/document.py\n"
-        "      Content:\n        schemaVersion: '2.2'\n      # END GENERATED\n  Y: 1\n"
-    )
+    # An SSM document's content may not exceed 64 KB, in either form CloudFormation could send
+    assert len(json.dumps(DOCUMENT).encode()) <= MAX_DOCUMENT_BYTES
+    assert len(render_content_yaml(DOCUMENT).encode()) <= MAX_DOCUMENT_BYTES
 
 
 def test_install_document_module_prints_the_document_as_yaml() -> None:

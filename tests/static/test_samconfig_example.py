@@ -32,7 +32,7 @@ def test_samconfig_example_is_a_sam_cli_configuration_for_deploy() -> None:
     assert config["version"] == 0.1
     assert config["default"]["global"]["parameters"]["stack_name"]
     deploy = config["default"]["deploy"]["parameters"]
-    assert deploy["capabilities"] == "CAPABILITY_IAM"
+    assert deploy["capabilities"].split() == ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
     assert deploy["resolve_s3"] is True
 
 

@@ -445,6 +445,19 @@ class MgnEmulator:
             self._server_or_key_error(source_server_id)
             return copy.deepcopy(self._configs[source_server_id])
 
+    def source_server_id_by_hostname(self, hostname: str) -> str | None:
+        """The oldest unarchived source server whose identification hints name `hostname`.
+        Read in place, without a copy per server: the fleet asks it for each agent that
+        registers, and copying every server each time made a large wave's installs quadratic."""
+        with self._lock:
+            if self._servers:
+                self.replication.refresh([])  # the same moment as a describe would see
+            for server_id, server in self._servers.items():
+                hints = server.get("sourceProperties", {}).get("identificationHints", {})
+                if hints.get("hostname") == hostname and not server.get("isArchived"):
+                    return server_id
+            return None
+
     def source_server_ids(self) -> list[str]:
         """Every source server's ID, in registration order."""
         with self._lock:

@@ -234,6 +234,8 @@ class ReplicationEngine:
         self.clock = clock
         self.timing = ReplicationTiming()
         self.emitted: list[dict[str, Any]] = []  # every event, before the fault stage
+        # When each was sent, to the microsecond (an event's `time` has whole seconds)
+        self.emitted_at: list[datetime] = []
         self.delivery_failures: list[tuple[dict[str, Any], Exception]] = []
         self._account_id = account_id
         self._region = region
@@ -617,6 +619,7 @@ class ReplicationEngine:
             "detail": dict(detail),
         }
         self.emitted.append(event)
+        self.emitted_at.append(at)
         if self._sink is None:
             return
         faults = self._faults

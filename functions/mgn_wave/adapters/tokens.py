@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from mgn_wave import timeutil
 from mgn_wave.adapters.errors import aws_call
-from mgn_wave.timeutil import utcnow
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -44,6 +44,7 @@ class ParkedToken:
     token: str
     deadline: datetime | None
     stalled_since: datetime | None = None  # when this wave first saw the server stalled
+    parked_at: datetime | None = None  # when the task started waiting (None: parked by an older version)
 
 
 def _moment(item: dict[str, Any], name: str) -> datetime | None:
@@ -58,6 +59,7 @@ def _parked(item: dict[str, Any]) -> ParkedToken:
         token=item["token"]["S"],
         deadline=_moment(item, "deadline"),
         stalled_since=_moment(item, "stalledSince"),
+        parked_at=_moment(item, "parkedAt"),
     )
 
 
@@ -76,7 +78,10 @@ class TaskTokenStore:
         deadline: datetime | None = None,
         stalled_since: datetime | None = None,
     ) -> None:
-        expires = int(utcnow().timestamp()) + ttl_seconds
+        # Through the module, never a name bound at import: the emulated runtime puts its virtual
+        # clock behind timeutil.utcnow, and an early import would keep the wall clock.
+        now = timeutil.utcnow()
+        expires = int(now.timestamp()) + ttl_seconds
         item: dict[str, Any] = {
             "pk": {"S": WAITING_PARTITION},
             "sk": {"S": _waiter_key(source_server_id, execution)},
@@ -84,6 +89,7 @@ class TaskTokenStore:
             "execution": {"S": execution},
             "token": {"S": token},
             "expiresAt": {"N": str(expires)},
+            "parkedAt": {"S": now.isoformat()},
         }
         if deadline is not None:
             item["deadline"] = {"S": deadline.isoformat()}

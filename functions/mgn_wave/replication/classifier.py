@@ -13,6 +13,13 @@ the tables below say what each known value means. Rules (docs/mgn-facts.md §1.5
   (`dataReplicationInitiation.nextAttemptDateTime` set) while the grace period since the wave
   first saw it stalled lasts (`stall_grace`): a firewall fixed ten minutes later must not end the
   wave as FAILED. After the grace period it is FAILED, its reason naming the grace.
+
+One event decides on its own, with no `DescribeSourceServers`: MGN's `MGN Source Server Lifecycle
+State Change` to READY_FOR_TEST (`ready_verdict`). MGN sends it only when the server reaches
+READY_FOR_TEST for the first time (docs/mgn-facts.md §2), which is the end of the initial sync's
+first consistent snapshot: the server can be launched for test, the success this wave waits for.
+The event does not carry the data replication state (⚠️ CONTINUOUS at that moment is an inference,
+listed in the README's "Verify on a real account").
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from mgn_wave import ids
@@ -30,11 +38,12 @@ from mgn_wave.models.verdict import (
     InitiationStep,
     Outcome,
     Phase,
+    ReplicationTimings,
     ReplicationVerdict,
 )
 
 if TYPE_CHECKING:
-    from datetime import datetime, timedelta
+    from datetime import timedelta
 
 _Err = DataReplicationErrorCode
 _Step = InitiationStep
@@ -341,6 +350,51 @@ def event_may_change_verdict(event: Mapping[str, Any]) -> bool:
     # Lifecycle READY_FOR_TEST and stalled/not stalled are the documented triggers; the
     # undocumented replication detail types (no schema, docs/mgn-facts.md §2) may mean anything.
     return detail_type != LAUNCH_RESULT_EVENT
+
+
+def ready_verdict(event: Mapping[str, Any], source_server_id: str, *, now: datetime) -> ReplicationVerdict | None:
+    """The SUCCEEDED verdict a READY_FOR_TEST lifecycle event about `source_server_id` gives by
+    itself; None for any other event (or one without a readable `time`), which needs MGN's word."""
+    if not is_ready_event(event) or source_server_id not in source_server_ids_of(event):
+        return None
+    ready_at = event_time(event)
+    if ready_at is None:
+        return None
+    return ReplicationVerdict(
+        source_server_id=source_server_id,
+        phase=Phase.HEALTHY,
+        outcome=Outcome.SUCCEEDED,
+        reason=(
+            f"Source server {source_server_id} reached READY_FOR_TEST at {_iso(ready_at)} (MGN's lifecycle event): "
+            "its initial sync is complete and it can be launched for test."
+        ),
+        life_cycle_state=LifeCycleState.READY_FOR_TEST.value,
+        timings=ReplicationTimings(healthy=ready_at),
+        classified_at=utc(now),
+    )
+
+
+def is_ready_event(event: Mapping[str, Any]) -> bool:
+    """MGN's lifecycle event for READY_FOR_TEST (sent the first time a server gets there)."""
+    if not isinstance(event, Mapping) or event.get("source") != "aws.mgn":
+        return False
+    detail = event.get("detail")
+    return (
+        event.get("detail-type") == LIFECYCLE_EVENT
+        and isinstance(detail, Mapping)
+        and detail.get("state") == LifeCycleState.READY_FOR_TEST.value
+    )
+
+
+def event_time(event: Mapping[str, Any]) -> datetime | None:
+    """An EventBridge event's `time` (whole seconds, UTC); None when absent or unreadable."""
+    text = event.get("time") if isinstance(event, Mapping) else None
+    if not isinstance(text, str):
+        return None
+    try:
+        return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except (ValueError, OverflowError):
+        return None
 
 
 _SOURCE_SERVER_ARN = re.compile(ids.SOURCE_SERVER_ARN)

@@ -1,6 +1,7 @@
 """Waiting for replication: a task token parked per server and wave, decided by whoever looks at
-MGN next — the MGN events (the fast path, in batches) or the wave-level watch (every few minutes,
-all waiting servers at once) — in as few DescribeSourceServers calls as MGN allows."""
+MGN next — MGN's READY_FOR_TEST event (the fast path: no MGN call at all), the other MGN events
+(in batches) or the wave-level watch (every few minutes, all waiting servers at once) — in as few
+DescribeSourceServers calls as MGN allows."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ from typing import TYPE_CHECKING
 from mgn_wave import timeutil
 from mgn_wave.errors import AwsResourceNotFoundError, TransientAwsError
 from mgn_wave.models.verdict import Outcome, Phase, ReplicationVerdict
-from mgn_wave.replication.classifier import PHASE_HINTS, classify, event_may_change_verdict, source_server_ids_of
+from mgn_wave.replication.classifier import (
+    PHASE_HINTS,
+    classify,
+    event_may_change_verdict,
+    event_time,
+    ready_verdict,
+    source_server_ids_of,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -192,3 +200,39 @@ def on_mgn_events(
     if not parked:
         return Decisions()
     return decide_waiting(parked, mgn=mgn, tokens=tokens, callbacks=callbacks, stall_grace=stall_grace)
+
+
+def on_ready_event(
+    event: Mapping[str, Any],
+    *,
+    tokens: TaskTokenStore,
+    callbacks: CallbackAdapter,
+) -> Decisions:
+    """MGN's READY_FOR_TEST event decides by itself: every task that was already waiting on the
+    server when MGN sent it gets SUCCEEDED, with no MGN call. A task parked after the event's time
+    is left to the watch (the event may be a late retry, and the server may have changed since);
+    so is a token parked by a version that did not record when. A duplicate finds no token left,
+    or Step Functions refuses its second answer (the task no longer waits): a task completes once."""
+    ready_at = event_time(event)
+    done = Decisions()
+    if ready_at is None:
+        return done
+    now = timeutil.utcnow()
+    for server_id in sorted(set(source_server_ids_of(event))):
+        verdict = ready_verdict(event, server_id, now=now)
+        if verdict is None:
+            continue
+        output = verdict.model_dump(mode="json", by_alias=True)
+        for token in tokens.tokens(server_id):
+            done.waiting += 1
+            # The event's time has whole seconds: a task parked within that second was waiting too.
+            if token.parked_at is None or token.parked_at.replace(microsecond=0) > ready_at:
+                done.still_waiting += 1
+                continue
+            if callbacks.complete(token.token, output):
+                done.completed += 1
+                done.decided_servers.append(server_id)
+            else:
+                done.dropped += 1
+            tokens.forget(token)
+    return done

@@ -7,12 +7,19 @@ forever, or a wave's verdict would depend on it. These tests fail first, naming 
 from __future__ import annotations
 
 import importlib
+import json
 import re
 import threading
 import time
 from pathlib import Path
+from typing import Any
+from unittest import mock
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
 from mgn_wave_emu.clock import VirtualClock, VirtualEvent
 from mgn_wave_emu.engine_patches import (
@@ -20,6 +27,7 @@ from mgn_wave_emu.engine_patches import (
     ENGINE_PACKAGE,
     NOT_LOADED,
     engine_modules,
+    engine_patches,
     engine_time_patches,
 )
 
@@ -86,3 +94,39 @@ def test_after_patching_no_engine_module_holds_a_real_thread_event_or_sleep() ->
 def test_each_blocking_module_is_loaded_and_patched(name: str) -> None:
     loaded = {module.__name__ for module in engine_modules()}
     assert f"{ENGINE_PACKAGE}.{name}" in loaded
+
+
+def test_a_definition_is_parsed_once_to_validate_and_an_invalid_one_fails_every_time() -> None:
+    # Given: moto with the emulator's engine patches, counting the parses of its ASL parser
+    parses: list[str] = []
+    original_parse = AmazonStateLanguageParser.parse
+
+    def counting_parse(definition: str) -> Any:
+        parses.append(definition)
+        return original_parse(definition)
+
+    valid = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+    invalid = json.dumps({"StartAt": "Nowhere", "States": {"Done": {"Type": "Nope"}}})
+    patches = [p for p in engine_patches(VirtualClock()) if getattr(p, "attribute", "") == "_validate_definition"]
+    assert len(patches) == 1
+    with (
+        mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
+        mock.patch.object(AmazonStateLanguageParser, "parse", counting_parse),
+        patches[0],
+    ):
+        sfn = boto3.client("stepfunctions", region_name="us-east-1")
+        role = "arn:aws:iam::123456789012:role/sfn"
+        # When: the same valid definition is deployed three times, the invalid one twice
+        for name in ("a", "b", "c"):
+            sfn.create_state_machine(name=name, definition=valid, roleArn=role)
+        refused = []
+        for name in ("d", "e"):
+            with pytest.raises(ClientError) as error:
+                sfn.create_state_machine(name=name, definition=invalid, roleArn=role)
+            refused.append(str(error.value))
+        created = [machine["name"] for machine in sfn.list_state_machines()["stateMachines"]]
+    # Then: the valid one was parsed once; the invalid one was parsed and refused each time
+    assert parses.count(valid) <= 1
+    assert parses.count(invalid) == 2
+    assert all("ASLParserException" in why and "Nope" in why for why in refused)
+    assert created == ["a", "b", "c"]

@@ -1,6 +1,8 @@
 """The emulated SQS event source and schedules keep Lambda's documented limits and behaviour:
 batch size and window limits at deploy, batches at the size or after the (low-traffic) wait,
-redelivery after the visibility timeout, the dead-letter queue after maxReceiveCount."""
+redelivery after the visibility timeout, the dead-letter queue after maxReceiveCount; and a rule's
+asynchronous invocation: its latency, duplicates, two retries a minute and two minutes apart, then
+the function's dead-letter queue."""
 
 from __future__ import annotations
 
@@ -12,7 +14,12 @@ from typing import Any
 import pytest
 
 from mgn_wave_emu.clock import VirtualClock
-from mgn_wave_emu.event_sources import LOW_TRAFFIC_WAIT_SECONDS, EventSources
+from mgn_wave_emu.event_sources import (
+    ASYNC_DELIVERY_SECONDS,
+    ASYNC_RETRY_DELAYS_SECONDS,
+    LOW_TRAFFIC_WAIT_SECONDS,
+    EventSources,
+)
 from mgn_wave_emu.stack import EmulatedFunction, EmulatedStack, load_template, resolve_stack
 
 PARAMETERS = {
@@ -53,7 +60,7 @@ def _sources(lambdas: FakeLambdas) -> tuple[EventSources, VirtualClock]:
 
 
 def _event(n: int) -> dict[str, Any]:
-    return {"source": "aws.mgn", "detail-type": "MGN Source Server Lifecycle State Change", "id": str(n)}
+    return {"source": "aws.mgn", "detail-type": "MGN Source Server Data Replication Stalled Change", "id": str(n)}
 
 
 def test_template_event_source_is_read_with_its_limits() -> None:
@@ -113,6 +120,59 @@ def test_a_failed_batch_comes_back_after_the_visibility_timeout_then_goes_to_the
     assert len(lambdas.calls) == 5
     assert sources.dead_letters("ReplicationEventQueue") == [_event(1)]
     assert sources.next_due() is None  # the queue is empty (and the schedule paused)
+
+
+def _ready(n: int) -> dict[str, Any]:
+    return {"source": "aws.mgn", "detail-type": "MGN Source Server Lifecycle State Change", "id": str(n)}
+
+
+def test_an_asynchronous_event_runs_alone_after_the_delivery_latency_not_in_a_batch() -> None:
+    lambdas = FakeLambdas()
+    sources, clock = _sources(lambdas)
+    start = clock.now()
+    sources.invoke_async("ReplicationReadyFunction", _ready(1))
+    sources.invoke_async("ReplicationReadyFunction", _ready(2))
+    assert sources.next_due() == start + timedelta(seconds=ASYNC_DELIVERY_SECONDS)
+    assert ASYNC_DELIVERY_SECONDS < 1 < LOW_TRAFFIC_WAIT_SECONDS
+    clock.advance(ASYNC_DELIVERY_SECONDS / 2)
+    assert lambdas.calls == []
+    clock.advance(ASYNC_DELIVERY_SECONDS / 2)
+    assert lambdas.calls == [("ReplicationReadyFunction", _ready(1)), ("ReplicationReadyFunction", _ready(2))]
+
+
+def test_an_asynchronous_event_may_run_more_than_once() -> None:
+    lambdas = FakeLambdas()
+    sources, clock = _sources(lambdas)
+    sources.async_duplicates = 3  # Lambda's queue is at least once
+    sources.invoke_async("LaunchEventFunction", _ready(1))
+    clock.advance(1)
+    assert lambdas.calls == [("LaunchEventFunction", _ready(1))] * 3
+
+
+def test_a_failed_asynchronous_event_is_retried_twice_then_goes_to_the_dead_letter_queue() -> None:
+    lambdas = FakeLambdas(fail=True)
+    sources, clock = _sources(lambdas)
+    sources.paused_schedules.add("ReplicationWatchFunction")
+    sources.invoke_async("ReplicationReadyFunction", _ready(1))
+    clock.advance(ASYNC_DELIVERY_SECONDS)
+    assert len(lambdas.calls) == 1
+    assert ASYNC_RETRY_DELAYS_SECONDS == (60, 120)
+    clock.advance(59)
+    assert len(lambdas.calls) == 1
+    clock.advance(1)
+    assert len(lambdas.calls) == 2
+    clock.advance(119)
+    assert len(lambdas.calls) == 2
+    clock.advance(1)
+    assert len(lambdas.calls) == 3
+    assert sources.async_dead_letters == {"ReplicationReadyFunction": [_ready(1)]}
+    assert sources.next_due() is None
+
+
+def test_an_asynchronous_target_must_be_a_function_of_the_stack() -> None:
+    sources, _clock = _sources(FakeLambdas())
+    with pytest.raises(KeyError, match="NoSuchFunction"):
+        sources.invoke_async("NoSuchFunction", _ready(1))
 
 
 def test_the_watch_schedule_fires_every_interval() -> None:

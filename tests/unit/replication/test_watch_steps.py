@@ -13,7 +13,7 @@ import pytest
 from mgn_wave import timeutil
 from mgn_wave.adapters.tokens import ParkedToken
 from mgn_wave.errors import TransientAwsError
-from mgn_wave.steps.replication import decide_waiting, on_mgn_events, watch_pass
+from mgn_wave.steps.replication import decide_waiting, on_mgn_events, on_ready_event, watch_pass
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 DEADLINE = NOW + timedelta(hours=48)
@@ -217,8 +217,8 @@ def _event(detail_type: str, *numbers: int) -> dict[str, Any]:
 
 
 def test_a_burst_of_events_with_duplicates_costs_one_describe_and_completes_each_token_once() -> None:
-    ready = "MGN Source Server Lifecycle State Change"
-    events = [_event(ready, n) for n in range(150)] * 3  # every event delivered three times
+    stalled = "MGN Source Server Data Replication Stalled Change"  # a wave-wide stall that ended
+    events = [_event(stalled, n) for n in range(150)] * 3  # every event delivered three times
     parked = [_token(n) for n in range(150)]
     tokens, mgn, callbacks = (
         FakeTokens(list(parked)),
@@ -241,3 +241,101 @@ def test_launch_results_and_servers_nobody_waits_on_cost_no_mgn_call() -> None:
     )
     assert mgn.calls == []
     assert tokens.queries == 1  # only server 7, which nobody waits on
+
+
+# --- the READY_FOR_TEST event decides alone -------------------------------------------------------
+
+READY_AT = NOW - timedelta(seconds=1)
+LIFECYCLE = "MGN Source Server Lifecycle State Change"
+
+
+def _ready_event(n: int, at: datetime = READY_AT) -> dict[str, Any]:
+    return {**_event(LIFECYCLE, n), "time": at.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def _waiting_since(n: int, wave: str = WAVE_A, since: datetime | None = NOW - timedelta(hours=3)) -> ParkedToken:
+    return _token(n, wave, parked_at=since)
+
+
+def test_ready_event_completes_every_wave_waiting_on_the_server_with_no_mgn_call() -> None:
+    tokens = FakeTokens([_waiting_since(1), _waiting_since(1, WAVE_B), _waiting_since(2)])
+    callbacks = FakeCallbacks()
+    # No MGN adapter at all: the event is the whole answer
+    decided = on_ready_event(_ready_event(1), tokens=tokens, callbacks=callbacks)  # type: ignore[arg-type]
+    assert callbacks.completed == [("token-1-a", "SUCCEEDED"), ("token-1-b", "SUCCEEDED")]
+    assert (decided.completed, decided.decided_servers) == (2, [_id(1), _id(1)])
+    assert [t.source_server_id for t in tokens.parked] == [_id(2)]  # server 2 still waits
+    assert tokens.queries == 1
+
+
+def test_ready_verdict_names_the_event_and_when_the_server_became_launchable() -> None:
+    outputs: list[dict[str, Any]] = []
+
+    class Recording(FakeCallbacks):
+        def complete(self, token: str, output: dict[str, Any]) -> bool:
+            outputs.append(output)
+            return super().complete(token, output)
+
+    on_ready_event(_ready_event(1), tokens=FakeTokens([_waiting_since(1)]), callbacks=Recording())  # type: ignore[arg-type]
+    (verdict,) = outputs
+    assert (verdict["outcome"], verdict["phase"], verdict["lifeCycleState"]) == (
+        "SUCCEEDED",
+        "HEALTHY",
+        "READY_FOR_TEST",
+    )
+    assert verdict["sourceServerId"] == _id(1)
+    assert "READY_FOR_TEST at 2026-01-05T11:59:59Z" in verdict["reason"]
+    assert verdict["timings"]["healthy"].startswith("2026-01-05T11:59:59")
+
+
+def test_ready_event_duplicates_complete_each_task_once() -> None:
+    tokens, callbacks = FakeTokens([_waiting_since(1)]), FakeCallbacks()
+    results = [on_ready_event(_ready_event(1), tokens=tokens, callbacks=callbacks) for _ in range(3)]  # type: ignore[arg-type]
+    assert [r.completed for r in results] == [1, 0, 0]
+    assert callbacks.completed == [("token-1-a", "SUCCEEDED")]
+
+
+def test_ready_event_racing_its_duplicate_is_refused_by_step_functions_and_forgotten() -> None:
+    # Both copies read the token before either forgot it: the second answer is refused
+    tokens = FakeTokens([_waiting_since(1)])
+    callbacks = FakeCallbacks(completed=[("token-1-a", "SUCCEEDED")])
+    decided = on_ready_event(_ready_event(1), tokens=tokens, callbacks=callbacks)  # type: ignore[arg-type]
+    assert (decided.completed, decided.dropped, tokens.parked) == (0, 1, [])
+
+
+def test_ready_event_of_a_stopped_wave_is_ignored() -> None:
+    tokens = FakeTokens([_waiting_since(1)])
+    callbacks = FakeCallbacks(stale={"token-1-a"})  # Step Functions: the execution no longer runs
+    decided = on_ready_event(_ready_event(1), tokens=tokens, callbacks=callbacks)  # type: ignore[arg-type]
+    assert (decided.completed, decided.dropped, callbacks.completed, tokens.parked) == (0, 1, [], [])
+
+
+def test_task_parked_after_the_event_or_without_a_parking_time_is_left_to_the_watch() -> None:
+    # A late retry of the event (EventBridge retries for an hour) must not decide a later wait:
+    # the server may have changed since. Within the event's second counts as before it.
+    late = _waiting_since(1, WAVE_A, since=READY_AT + timedelta(seconds=2))
+    same_second = _waiting_since(1, WAVE_B, since=READY_AT + timedelta(milliseconds=400))
+    unknown = _waiting_since(2, since=None)
+    tokens, callbacks = FakeTokens([late, same_second, unknown]), FakeCallbacks()
+    first = on_ready_event(_ready_event(1), tokens=tokens, callbacks=callbacks)  # type: ignore[arg-type]
+    second = on_ready_event(_ready_event(2), tokens=tokens, callbacks=callbacks)  # type: ignore[arg-type]
+    assert callbacks.completed == [("token-1-b", "SUCCEEDED")]
+    assert (first.still_waiting, second.still_waiting) == (1, 1)
+    assert tokens.parked == [late, unknown]
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {**_event("MGN Source Server Data Replication Stalled Change", 1), "time": "2026-01-05T11:59:59Z"},
+        {**_ready_event(1), "detail": {"state": "NOT_READY"}},
+        {**_ready_event(1), "source": "custom.app"},
+        {key: value for key, value in _ready_event(1).items() if key != "time"},
+        {**_ready_event(1), "time": "yesterday"},
+    ],
+    ids=["stall", "other-state", "other-source", "no-time", "bad-time"],
+)
+def test_events_that_do_not_say_ready_decide_nothing(event: dict[str, Any]) -> None:
+    tokens, callbacks = FakeTokens([_waiting_since(1)]), FakeCallbacks()
+    decided = on_ready_event(event, tokens=tokens, callbacks=callbacks)  # type: ignore[arg-type]
+    assert (decided.completed, callbacks.completed, len(tokens.parked)) == (0, [], 1)
