@@ -394,7 +394,7 @@ class _Resolver:
             return self._get_att(name.split(".", 1))
         return self._ref(name)
 
-    def _ref(self, name: str) -> Any:
+    def _ref(self, name: str) -> Any:  # noqa: PLR0911 - one return per kind of reference
         if name == "AWS::NoValue":
             return NO_VALUE
         if name in self._values:
