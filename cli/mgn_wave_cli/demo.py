@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from rich.panel import Panel
 
+from mgn_wave.launch.ports import CHECK_PORTS_TAG
 from mgn_wave.preflight.findings import Finding
 from mgn_wave.replication_settings.models import EnforcementReport
 from mgn_wave.waves.models import WaveSummary
@@ -108,6 +109,9 @@ def _deploy_with_target(aws: EmulatedAws, scenario: Scenario) -> None:
     group = aws.client("ec2").create_security_group(
         GroupName="migrated-servers", Description="test and cutover instances", VpcId=vpc
     )["GroupId"]
+    # HTTPS among the migrated servers: what the port check of the servers tagged for 443 goes through
+    https = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "UserIdGroupPairs": [{"GroupId": group}]}
+    aws.client("ec2").authorize_security_group_ingress(GroupId=group, IpPermissions=[https])
     aws.deploy(
         {**built.stack_parameters, "TargetSubnetId": built.target.staging_subnet_id, "TargetSecurityGroupIds": group}
     )
@@ -131,7 +135,8 @@ def _launch(aws: EmulatedAws, stage: str, *, approve_after_start: bool = False) 
 
 def _launch_demo(console: Console, aws: EmulatedAws, folder: Path) -> bool:
     """After replication: a test launch in which one server's test instance never comes Online in
-    SSM, an approved cutover of the servers that passed, each with its report."""
+    SSM and one server's port check finds a port closed, an approved cutover of the servers that
+    passed (each runs a post-launch action first), each with its report."""
     from mgn_wave_cli.launch import print_launch_report, read_launch_report  # noqa: PLC0415
 
     launchable = sorted(
@@ -144,6 +149,21 @@ def _launch_demo(console: Console, aws: EmulatedAws, folder: Path) -> bool:
     failing_host, failing = launchable[-1]
     aws.mgn.launch.faults.ssm_offline.add(failing)
     console.print(f"[dim]{failing_host}'s test instance will not come Online in SSM[/dim]")
+    mgn = aws.client("mgn")
+    for (host, server_id), ports in zip(launchable[:2], ("443", "443,5432"), strict=False):
+        # The operator's tag: which TCP ports the check opens from the target subnet (5432: not admitted)
+        arn = aws.mgn.source_server(server_id)["arn"]
+        mgn.tag_resource(resourceArn=arn, tags={CHECK_PORTS_TAG: ports})
+        console.print(f"[dim]{host} is tagged {CHECK_PORTS_TAG}={ports}[/dim]")
+    for _host, server_id in launchable:
+        # One post-launch action on every cutover instance (an SSM document MGN runs on it)
+        mgn.update_launch_configuration(
+            sourceServerID=server_id,
+            postLaunchActions={
+                "deployment": "CUTOVER_ONLY",
+                "ssmDocuments": [{"actionName": "verify-services", "ssmDocumentName": "AWS-RunShellScript"}],
+            },
+        )
     ok = True
     for stage in ("test", "cutover"):
         started = aws.clock.now()

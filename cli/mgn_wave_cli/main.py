@@ -100,6 +100,8 @@ FORM_OF_FLAG = {
     "--template-id": (re.compile(ids.TEMPLATE_ID), "'rct-' followed by 17 letters or digits"),
     "--instance-type": (re.compile(r"[a-z0-9]+\.[a-z0-9]+"), "an EC2 instance type like 't3.small'"),
     "--wave-tag-key": (re.compile(r"[A-Za-z0-9 _.:/+@-]{1,128}"), "1..128 of A-Z a-z 0-9 space _ . : / + @ -"),
+    # Recorded in the execution's history as the approver: a user name or an e-mail address
+    "--approver": (re.compile(r"[A-Za-z0-9 _.@+=,-]{1,128}", re.ASCII), "1..128 of A-Z a-z 0-9 space _ . @ + = , -"),
 }
 
 
@@ -500,6 +502,7 @@ def report(
 LaunchStackName = Annotated[
     str, typer.Option(help="The mgn-wave CloudFormation stack (LaunchWave is one of its outputs).")
 ]
+FollowLaunch = Annotated[bool, typer.Option("--follow", help="Show the states as they pass, then the report.")]
 
 
 def _launch_machine(stack_name: str, region: str | None) -> str:
@@ -518,12 +521,12 @@ def _run_launch(
     *,
     stack_name: str,
     region: str | None,
-    dry_run: bool,
-    archive: bool,
-    source_server_ids: list[str] | None,
     follow: bool,
     as_json: bool,
     poll_seconds: float,
+    dry_run: bool = False,
+    archive: bool = False,
+    source_server_ids: list[str] | None = None,
 ) -> NoReturn:
     from mgn_wave_cli import launch  # noqa: PLC0415
 
@@ -591,7 +594,7 @@ def launch_command(
         bool, typer.Option("--dry-run", help="Report the launch settings' drift; launch nothing.")
     ] = False,
     archive: Annotated[bool, typer.Option("--archive", help="After a finalized cutover, archive the server.")] = False,
-    follow: Annotated[bool, typer.Option("--follow", help="Show the states as they pass, then the report.")] = False,
+    follow: FollowLaunch = False,
     region: Region = None,
     as_json: AsJson = False,
     poll_seconds: PollSeconds = 5.0,
@@ -621,23 +624,14 @@ def revert(
     wave: Annotated[str, typer.Argument(help="The wave whose test instances to terminate.")],
     *,
     stack_name: LaunchStackName,
-    follow: Annotated[bool, typer.Option("--follow", help="Show the states as they pass, then the report.")] = False,
+    follow: FollowLaunch = False,
     region: Region = None,
     as_json: AsJson = False,
     poll_seconds: PollSeconds = 5.0,
 ) -> None:
     """Revert a wave's test: back to READY_FOR_TEST, test instances terminated (TerminateTargetInstances)."""
     _run_launch(
-        "revert",
-        wave,
-        stack_name=stack_name,
-        region=region,
-        dry_run=False,
-        archive=False,
-        source_server_ids=None,
-        follow=follow,
-        as_json=as_json,
-        poll_seconds=poll_seconds,
+        "revert", wave, stack_name=stack_name, region=region, follow=follow, as_json=as_json, poll_seconds=poll_seconds
     )
 
 
@@ -662,10 +656,12 @@ def approve(
 
     if not re.fullmatch(WAVE_NAME_PATTERN, wave):
         raise _fail(f"WAVE: {wave!r} is not a wave name (a letter or digit, then up to 79 of A-Z a-z 0-9 . _ -)")
+    _checked("--approver", approver)
     _checked("--region", region)
     if not waves.STACK_NAME_PATTERN.match(stack_name):
         raise _fail(f"--stack-name: {stack_name!r} is not a stack name (a letter, then letters, digits, -)")
-    who = approver or os.environ.get("USER") or "unknown"
+    user = os.environ.get("USER", "")
+    who = approver or (user if FORM_OF_FLAG["--approver"][0].fullmatch(user) else "unknown")
     with _aws_errors():
         cfn = boto3.client("cloudformation", region_name=region, config=CLIENT_CONFIG)
         table = stack_output(cfn, stack_name, STATE_TABLE_OUTPUT)

@@ -21,6 +21,7 @@ from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 
+from mgn_wave.adapters import tcp
 from mgn_wave.adapters.cloudtrail import CloudTrailAdapter
 from mgn_wave.core import timeutil
 from mgn_wave_emu.callback_patch import callback_patches
@@ -33,6 +34,7 @@ from mgn_wave_emu.lambda_router import LambdaRouter
 from mgn_wave_emu.limits import AwsLimits
 from mgn_wave_emu.mgn import MgnEmulator
 from mgn_wave_emu.network_oracle import build_network_oracle
+from mgn_wave_emu.port_oracle import PROBE_FUNCTION, PortOracle
 from mgn_wave_emu.scenario import BuiltScenario, Scenario, build_scenario, load_scenario
 from mgn_wave_emu.stack import INSTALL_DOCUMENT, TEMPLATE_PATH, EmulatedStack, load_template, resolve_stack
 
@@ -149,6 +151,8 @@ class EmulatedAws:
             mock.patch.object(timeutil, "utcnow", clock.now),
             # No X-Ray daemon here: the emulated functions run with tracing off.
             mock.patch.dict("os.environ", {"AWS_DEFAULT_REGION": self.region, "POWERTOOLS_TRACE_DISABLED": "1"}),
+            # The port probe's TCP connects reach the emulated target VPC, not this machine's network
+            mock.patch.object(tcp, "port_open", self._port_oracle().port_open),
             *engine_patches(clock),
             *self.limits.engine_patches(),
             *callback_patches(),  # a task token answers once (callback_patch.py)
@@ -167,6 +171,14 @@ class EmulatedAws:
         self._driver = ClockDriver(self.clock, self.horizons)
         self._driver.start()
         return self
+
+    def _port_oracle(self) -> PortOracle:
+        return PortOracle(
+            self.client("ec2"),
+            self.clock,
+            function=lambda: self.stack.functions.get(PROBE_FUNCTION) if self.stack else None,
+            faults=lambda: self.mgn.launch.faults,
+        )
 
     def _activate(self) -> None:
         # MGN's events reach the stack's EventBridge rules (the deliveries run on the clock driver).

@@ -14,6 +14,7 @@ Because every request passes here, the router also keeps the two audit instrumen
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import json
 import random
@@ -32,7 +33,7 @@ from botocore.handlers import BUILTIN_HANDLERS
 from moto.core.botocore_stubber import MockRawResponse
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from contextlib import AbstractContextManager
 
     from botocore.awsrequest import AWSPreparedRequest
@@ -62,6 +63,19 @@ DRIVER = "driver"  # the test or harness itself: never audited, never faulted
 # Set while an emulated service answers a request: what it calls in turn (an emulated source server
 # downloading the installer during SendCommand) is the emulated world's doing, not the caller's.
 _EMULATED_SERVICE = "emulated-service"
+
+
+@contextlib.contextmanager
+def emulated_world() -> Iterator[None]:
+    """What the emulation reads inside a handler's call (the port probe's network, read from
+    moto) is the emulated world's doing: neither audited as the function's nor faulted."""
+    handling = current_function.set(_EMULATED_SERVICE)
+    try:
+        yield
+    finally:
+        current_function.reset(handling)
+
+
 # moto's ASL engine signs its service integrations with this access key (moto's boto_client_for).
 _ENGINE_CREDENTIAL = "Credential=ak/"
 
@@ -98,8 +112,26 @@ class RecordedCall:
     def action(self) -> str:
         return iam_action(self.service_id, self.operation_name)
 
+    @property
+    def actions(self) -> set[str]:
+        """Every IAM action AWS authorizes for this call: its own, and mgn:TagResource for a
+        job created with tags (MGN User Guide, "Grant permission to tag resources during
+        creation": tags on a resource-creating action are authorized as mgn:TagResource too)."""
+        found = {self.action}
+        if (self.service_id, self.operation_name) in _TAG_ON_CREATE and _carries_tags(self.body):
+            found.add("mgn:TagResource")
+        return found
+
 
 _BODY_KEPT = 16 * 1024
+_TAG_ON_CREATE = frozenset({("mgn", "StartTest"), ("mgn", "StartCutover"), ("mgn", "TerminateTargetInstances")})
+
+
+def _carries_tags(body: bytes) -> bool:
+    try:
+        return bool(json.loads(body or b"{}").get("tags"))
+    except ValueError:
+        return False
 
 
 class CallRecorder:
@@ -123,7 +155,7 @@ class CallRecorder:
         used: dict[str, set[str]] = {}
         for call in calls:
             if call.principal != DRIVER or include_driver:
-                used.setdefault(call.principal, set()).add(call.action)
+                used.setdefault(call.principal, set()).update(call.actions)
         return used
 
     def of(self, service_id: str, operation_name: str) -> list[RecordedCall]:

@@ -25,6 +25,8 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
+# `Ref: AWS::NoValue`: the property it is the value of is left out, as CloudFormation does
+NO_VALUE: Any = object()
 # The install document, as `EmulatedStack.physical_name` finds it: nested application / logical ID.
 INSTALL_DOCUMENT = "InstallAgentDocumentStack/InstallAgentDocument"
 
@@ -67,6 +69,10 @@ class EmulatedFunction:
     environment: dict[str, str]
     timeout_seconds: int
     memory_mb: int
+    # VpcConfig: the function's network interfaces in these subnets with these security groups;
+    # empty outside any VPC (what a connect to a private address then reaches: nothing)
+    subnet_ids: tuple[str, ...] = ()
+    security_group_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -247,6 +253,7 @@ class _Resolver:
             if str(spec.get("Type", "")).startswith(("List<", "CommaDelimitedList"))
         }
         self._stack = stack
+        self._conditions: dict[str, Any] = template.get("Conditions", {})
         self._values: dict[str, str] = {
             "AWS::Region": stack.region,
             "AWS::AccountId": stack.account_id,
@@ -348,9 +355,10 @@ class _Resolver:
         if len(value) == 1 and next(iter(value)).startswith(("Ref", "Fn::")):
             ((intrinsic, argument),) = value.items()
             return self._intrinsic(intrinsic, argument)
-        return {key: self.resolve(item) for key, item in value.items()}
+        resolved = {key: self.resolve(item) for key, item in value.items()}
+        return {key: item for key, item in resolved.items() if item is not NO_VALUE}
 
-    def _intrinsic(self, intrinsic: str, argument: Any) -> Any:
+    def _intrinsic(self, intrinsic: str, argument: Any) -> Any:  # noqa: PLR0911 - one return per intrinsic
         if intrinsic == "Ref":
             return self._ref(argument)
         if intrinsic == "Fn::GetAtt":
@@ -364,6 +372,11 @@ class _Resolver:
         if intrinsic == "Fn::Select":
             index, items = argument
             return self.resolve(items)[int(index)]
+        if intrinsic == "Fn::If":
+            condition, when_true, when_false = argument
+            if condition not in self._conditions:
+                raise ValueError(f"emulated stack: Fn::If names no condition {condition}")
+            return self.resolve(when_true if _rule_value(self, self._conditions[condition]) else when_false)
         if intrinsic == "Fn::Split":
             separator, text = argument
             return str(self.resolve(text)).split(separator)
@@ -381,7 +394,9 @@ class _Resolver:
             return self._get_att(name.split(".", 1))
         return self._ref(name)
 
-    def _ref(self, name: str) -> Any:
+    def _ref(self, name: str) -> Any:  # noqa: PLR0911 - one return per kind of reference
+        if name == "AWS::NoValue":
+            return NO_VALUE
         if name in self._values:
             value = self._values[name]
             return value.split(",") if name in self._list_parameters else value
@@ -462,6 +477,7 @@ def _add_function(
         environment={k: str(resolver.resolve(v)) for k, v in {**global_env, **own_env}.items()},
         timeout_seconds=int(properties.get("Timeout", globals_.get("Timeout", 3))),
         memory_mb=int(properties.get("MemorySize", globals_.get("MemorySize", 128))),
+        **_vpc_config(resolver, properties.get("VpcConfig")),
     )
     for event_name, event in properties.get("Events", {}).items():
         if event.get("Type") == "EventBridgeRule":
@@ -477,6 +493,17 @@ def _add_function(
             _check_rate_expression(expression, f"{logical_id}.Events.{event_name}")
             stack.rules.append(EmulatedRule(name=event_name, pattern={}, function=logical_id, schedule=expression))
             stack.schedules.append(_schedule(logical_id, event_name, expression))
+
+
+def _vpc_config(resolver: _Resolver, declared: Any) -> dict[str, tuple[str, ...]]:
+    vpc = resolver.resolve(declared) if declared is not None else NO_VALUE
+    if vpc is NO_VALUE:
+        return {}
+    subnets, groups = tuple(vpc.get("SubnetIds", ())), tuple(vpc.get("SecurityGroupIds", ()))
+    # botocore lambda model: at most 16 subnets and 5 security groups; none would mean no VPC, never meant here
+    if not 1 <= len(subnets) <= 16 or not 1 <= len(groups) <= 5 or "" in (*subnets, *groups):
+        raise ValueError(f"emulated stack: VpcConfig needs 1..16 subnets and 1..5 security groups, got {vpc}")
+    return {"subnet_ids": subnets, "security_group_ids": groups}
 
 
 # EventBridge rate expressions (the CloudWatch Events guide, "Schedule Expressions for Rules"):

@@ -51,6 +51,9 @@ INSTANCE_ID = re.compile(r"i-[0-9a-f]{8}|i-[0-9a-f]{17}|mi-[0-9a-f]{17}")
 TEMPLATE_ID = re.compile(r"rct-[0-9a-zA-Z]{17}")  # stack parameter ReplicationTemplateId
 INSTANCE_TYPE = re.compile(r"[a-z0-9]+\.[a-z0-9]+")  # stack parameter ReplicationServerInstanceType
 WAVE_TAG_KEY = re.compile(r"[A-Za-z0-9 _.:/+@-]{1,128}")  # stack parameter WaveTagKey
+STAGE = re.compile(r"test|cutover|finalize")  # `launch STAGE` (a revert is `mgn-wave revert`)
+SOURCE_SERVER_ID = re.compile(r"s-[0-9a-zA-Z]{17}")  # MGN's source server IDs (botocore mgn model)
+APPROVER = re.compile(r"[A-Za-z0-9 _.@+=,-]{1,128}")
 MAX_BANDWIDTH_MBPS = 10000
 STACK_NAME = re.compile(
     r"[A-Za-z][-A-Za-z0-9]{0,127}"
@@ -80,9 +83,13 @@ FORM_HINTS = {
     "--stack-name": ("a letter, then letters, digits", "give exactly one"),
     "--state-machine-arn": ("stateMachine:<name>", "give exactly one"),
     "--execution-arn": ("execution:<state machine>:<name>", "give it alone"),
+    "STAGE": ("is not test, cutover or finalize",),
+    "WAVE": ("should match pattern", "is not a wave name"),
+    "--source-server-id": ("should match pattern",),
+    "--approver": ("1..128 of",),
 }
 USAGE_HINTS = ("Missing option", "Invalid value")
-_REFUSAL = re.compile(r"error: (--[a-z-]+)")
+_REFUSAL = re.compile(r"error: (--[a-z-]+|[A-Z]+(?=:))")
 _USAGE = re.compile(r"(?:Missing option|Invalid value for) '(--[a-z-]+)'")
 
 
@@ -197,6 +204,11 @@ VALID_WAVE_TAG_KEY = st.sampled_from(("MigrationWave", "migration:wave", "team/w
     st.text(_ALNUM + " _.:/+@-", min_size=1, max_size=40)
 )
 VALID_BANDWIDTH = st.integers(0, MAX_BANDWIDTH_MBPS).map(str)
+VALID_STAGE = st.sampled_from(("test", "cutover", "finalize"))
+VALID_SOURCE_SERVER_ID = st.integers(0, 62**17 - 1).map(lambda n: "s-" + _base62(n, 17))
+VALID_APPROVER = st.sampled_from(("alice", "ops@example.com", "Jane Doe", "a" * 128)) | st.text(
+    _ALNUM + " _.@+=,-", min_size=1, max_size=40
+)
 _ACCOUNT = st.integers(0, 10**12 - 1).map("{:012d}".format)
 _PARTITION = st.sampled_from(("aws", "aws-us-gov", "aws-cn"))
 _MACHINE_NAME = st.sampled_from(("mgn-wave-MigrateWave", "m")) | _name(_ALNUM, _ALNUM + "_.-", 79)
@@ -247,6 +259,7 @@ class _Flags:
         self.argv: list[str] = [command]
         self.usage_errors: set[str] = set()
         self.refusals: set[str] = set()
+        self.positionals: list[str] = []
 
     def _add(self, flag: str, value: str) -> None:
         self.argv.append(f"{flag}={value}")
@@ -279,8 +292,17 @@ class _Flags:
         if self.draw(st.booleans()):
             self.argv.append(flag)
 
+    def positional(self, name: str, valid: st.SearchStrategy[str], form: re.Pattern[str]) -> str:
+        """An argument (after `--`, so text that starts with '-' stays an argument, as a shell passes it)."""
+        value = self.draw(wild(valid) if name in self.wild else valid)
+        self.positionals.append(value)
+        if form.fullmatch(value) is None:
+            self.refusals.add(name)
+        return value
+
     def case(self, first_client: tuple[str, str | None]) -> Case:
-        return Case(tuple(self.argv), frozenset(self.usage_errors), frozenset(self.refusals), first_client)
+        argv = (*self.argv, "--", *self.positionals) if self.positionals else tuple(self.argv)
+        return Case(argv, frozenset(self.usage_errors), frozenset(self.refusals), first_client)
 
 
 NETWORK_FLAGS = ("--staging-vpc", "--staging-subnet", "--replication-sg", "--source-cidr", "--region")
@@ -404,6 +426,46 @@ def _execution_cases(command: str) -> st.SearchStrategy[Case]:
     return cases()
 
 
+LAUNCH_FLAGS = ("STAGE", "WAVE", "--source-server-id", "--region", "--stack-name")
+
+
+def _launch_stack(flags: _Flags) -> tuple[str, str | None]:
+    """--region (optional) and --stack-name: the stack's outputs name LaunchWave and the state table."""
+    region = flags.value("--region", VALID_REGION, REGION, optional=True)
+    flags.value("--stack-name", VALID_STACK_NAME, STACK_NAME)
+    if flags.argv[0] != "approve":  # approve prints no JSON
+        flags.switch("--json")
+    return ("cloudformation", region)
+
+
+@st.composite
+def launch_cases(draw: st.DrawFn) -> Case:
+    flags = _Flags(draw, "launch", LAUNCH_FLAGS)
+    flags.positional("STAGE", VALID_STAGE, STAGE)
+    flags.positional("WAVE", VALID_WAVE, WAVE)
+    for server_id in flags.values("--source-server-id", VALID_SOURCE_SERVER_ID, required=False):
+        if SOURCE_SERVER_ID.fullmatch(server_id) is None:
+            flags.refusals.add("--source-server-id")
+    for switch in ("--dry-run", "--archive"):
+        flags.switch(switch)
+    return flags.case(_launch_stack(flags))
+
+
+@st.composite
+def revert_cases(draw: st.DrawFn) -> Case:
+    flags = _Flags(draw, "revert", ("WAVE", "--region", "--stack-name"))
+    flags.positional("WAVE", VALID_WAVE, WAVE)
+    return flags.case(_launch_stack(flags))
+
+
+@st.composite
+def approve_cases(draw: st.DrawFn) -> Case:
+    flags = _Flags(draw, "approve", ("WAVE", "--approver", "--region", "--stack-name"))
+    flags.positional("WAVE", VALID_WAVE, WAVE)
+    flags.value("--approver", VALID_APPROVER, APPROVER, optional=True)
+    return flags.case(_launch_stack(flags))
+
+
 # --- the guard: no AWS client, no AWS call ----------------------------------------------------
 
 
@@ -494,6 +556,9 @@ COMMANDS: dict[str, Callable[[], st.SearchStrategy[Case]]] = {
     "start": start_cases,
     "status": lambda: _execution_cases("status"),
     "report": lambda: _execution_cases("report"),
+    "launch": launch_cases,
+    "revert": revert_cases,
+    "approve": approve_cases,
 }
 
 

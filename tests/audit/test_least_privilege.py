@@ -16,6 +16,7 @@ import figures
 import pytest
 from iam_policies import SAM_TEMPLATES_PATH, STATE_MACHINE_LOGICAL_ID, grants_by_role, sam_policy_templates
 
+from mgn_wave.launch.ports import CHECK_PORTS_TAG
 from mgn_wave_emu.harness import EmulatedAws
 from mgn_wave_emu.hooks import STATE_MACHINE
 from mgn_wave_emu.operator import start_and_approve
@@ -47,6 +48,7 @@ RESOURCE_STAR_ALLOWED: dict[str, str] = {
     "mgn:DescribeJobs": "MGN list/describe actions have no resource-level permissions",
     "ec2:DescribeLaunchTemplateVersions": "EC2 Describe* actions have no resource-level permissions",
     "ec2:DescribeInstanceStatus": "EC2 Describe* actions have no resource-level permissions",
+    "ec2:DescribeInstances": "EC2 Describe* actions have no resource-level permissions",
     "mgn:DescribeReplicationConfigurationTemplates": "MGN list/describe actions have no resource-level permissions",
     "mgn:CreateReplicationConfigurationTemplate": "a create names no existing resource (tag conditions only)",
     "ssm:DescribeInstanceInformation": "no resource-level permissions",
@@ -166,6 +168,12 @@ def _launch_waves(used: dict[str, set[str]]) -> None:
         assert aws.run({"wave": "wave-01"}).status == "SUCCEEDED"
         _merge(used, aws)
         aws.calls.clear()
+        # One server asks for a port check (ConcludeLaunch invokes the PortProbe function)
+        rule = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "UserIdGroupPairs": [{"GroupId": group}]}
+        aws.client("ec2").authorize_security_group_ingress(GroupId=group, IpPermissions=[rule])
+        mgn = aws.client("mgn")
+        first = mgn.describe_source_servers(filters={})["items"][0]["arn"]
+        mgn.tag_resource(resourceArn=first, tags={CHECK_PORTS_TAG: "443"})
         for stage, name in (("test", "t1"), ("revert", "r1"), ("test", "t2")):
             result = aws.wait(_launch(aws, {"waveId": "wave-01", "stage": stage}, name), timeout_seconds=240)
             assert result.status == "SUCCEEDED", (stage, result.error, result.cause)

@@ -8,6 +8,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from launching import REPLICATED, deploy_and_replicate, launch, launch_settings, read_report, state
 
 from mgn_wave.adapters.launch_tokens import LaunchTokenStore
 from mgn_wave.adapters.tokens import CallbackAdapter
@@ -15,87 +16,29 @@ from mgn_wave.launch.approval import approve
 from mgn_wave_emu.operator import approve_when_asked, start_and_approve
 
 if TYPE_CHECKING:
-    from mgn_wave_emu.harness import EmulatedAws, ExecutionResult
-
-# web-1 registered before the wave (skipped by its install, replicated all the same): three MGN servers
-REPLICATED = ("web-1", "app-1", "api-1")
-
-
-def _deploy_and_replicate(aws: EmulatedAws, *, via_migrate_wave: bool = False) -> dict[str, str]:
-    """seed-clean's stack with a target, and web-1, app-1, api-1 replicated (READY_FOR_TEST): by a
-    whole MigrateWave, or - faster, for the tests about launching only - registered as their agents
-    would and replicated on the clock."""
-    built = aws.build_scenario("seed-clean")
-    ec2 = aws.client("ec2")
-    vpc = built.stack_parameters["StagingVpcId"]
-    group = ec2.create_security_group(GroupName="target", Description="migrated servers", VpcId=vpc)["GroupId"]
-    aws.deploy(
-        {**built.stack_parameters, "TargetSubnetId": built.target.staging_subnet_id, "TargetSecurityGroupIds": group}
-    )
-    if via_migrate_wave:
-        result = aws.run({"wave": "wave-01"})
-        assert result.status == "SUCCEEDED", (result.error, result.cause, result.states_entered[-5:])
-    else:
-        aws.mgn.set_network_oracle(None)  # the console's template (public IP) stands; no network judges it here
-        for name in REPLICATED[1:]:  # web-1 is registered by the scenario already
-            aws.mgn.register_source_server(hostname=f"{name}.corp.example", tags={"MigrationWave": "wave-01"})
-        aws.clock.sleep(2 * 3600)
-    by_hostname = {
-        aws.mgn.source_server(server_id)["sourceProperties"]["identificationHints"]["hostname"]: server_id
-        for server_id in aws.mgn.source_server_ids()
-    }
-    return {name: by_hostname[f"{name}.corp.example"] for name in REPLICATED} | {
-        "subnet": built.target.staging_subnet_id,
-        "sg": group,
-    }
-
-
-def _launch(aws: EmulatedAws, execution_input: dict[str, Any], name: str) -> ExecutionResult:
-    sfn = aws.client("stepfunctions")
-    started = sfn.start_execution(
-        stateMachineArn=aws.state_machine_arns["LaunchWaveStateMachine"], name=name, input=json.dumps(execution_input)
-    )
-    return aws.wait(started["executionArn"], timeout_seconds=240)
-
-
-def _report(aws: EmulatedAws, result: ExecutionResult) -> dict[str, dict[str, Any]]:
-    summary = result.output["summary"]
-    body = aws.client("s3").get_object(Bucket=summary["bucket"], Key=summary["jsonKey"])["Body"].read()
-    return {server["sourceServerId"]: server for server in json.loads(body)["servers"]}
-
-
-def _launch_settings(aws: EmulatedAws, result: ExecutionResult) -> list[dict[str, Any]]:
-    where = result.output["plan"]["launchSettings"]
-    settings: list[dict[str, Any]] = json.loads(
-        aws.client("s3").get_object(Bucket=where["bucket"], Key=where["key"])["Body"].read()
-    )
-    return settings
-
-
-def _state(aws: EmulatedAws, source_server_id: str) -> str:
-    return str(aws.mgn.source_server(source_server_id)["lifeCycle"]["state"])
+    from mgn_wave_emu.harness import EmulatedAws
 
 
 def test_launch_test_holds_private_target_and_marks_passing_servers_ready_for_cutover(aws: EmulatedAws) -> None:
     # Given a replicated wave, one server's test instance never comes Online in SSM
-    ids = _deploy_and_replicate(aws, via_migrate_wave=True)
+    ids = deploy_and_replicate(aws, via_migrate_wave=True)
     aws.mgn.launch.faults.ssm_offline.add(ids["api-1"])
     # When
-    result = _launch(aws, {"waveId": "wave-01", "stage": "test"}, "test-1")
+    result = launch(aws, {"waveId": "wave-01", "stage": "test"}, "test-1")
     # Then
     assert result.status == "SUCCEEDED", (result.error, result.cause)
-    report = _report(aws, result)
+    report = read_report(aws, result)
     assert report[ids["app-1"]]["verdict"] == "PASSED"
-    assert _state(aws, ids["app-1"]) == "READY_FOR_CUTOVER"
+    assert state(aws, ids["app-1"]) == "READY_FOR_CUTOVER"
     assert report[ids["api-1"]]["verdict"] == "FAILED"
     assert "SSM" in report[ids["api-1"]]["reason"] and "ssmmessages" in report[ids["api-1"]]["hint"]
-    assert _state(aws, ids["api-1"]) == "TESTING"  # reported, never marked ready
+    assert state(aws, ids["api-1"]) == "TESTING"  # reported, never marked ready
     # The launch template was corrected before the launch: the instance is private, in the target subnet
     instance_id = report[ids["app-1"]]["instanceId"]
     instance = aws.client("ec2").describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
     assert instance["SubnetId"] == ids["subnet"]
     assert "PublicIpAddress" not in instance
-    settings = {s["resourceId"]: s for s in _launch_settings(aws, result)}
+    settings = {s["resourceId"]: s for s in launch_settings(aws, result)}
     assert settings[ids["app-1"]]["action"] == "UPDATED"
     assert {c["field"] for c in settings[ids["app-1"]]["changes"]} >= {"NetworkInterfaces[0].AssociatePublicIpAddress"}
     starts = [c for c in aws.calls.of("mgn", "StartTest")]
@@ -103,19 +46,19 @@ def test_launch_test_holds_private_target_and_marks_passing_servers_ready_for_cu
 
 
 def test_launch_dry_run_reports_drift_and_launches_nothing(aws: EmulatedAws) -> None:
-    ids = _deploy_and_replicate(aws)
-    result = _launch(aws, {"waveId": "wave-01", "stage": "test", "dryRun": True}, "dry-1")
+    ids = deploy_and_replicate(aws)
+    result = launch(aws, {"waveId": "wave-01", "stage": "test", "dryRun": True}, "dry-1")
     assert result.status == "SUCCEEDED"
-    actions = {s["resourceId"]: s["action"] for s in _launch_settings(aws, result)}
+    actions = {s["resourceId"]: s["action"] for s in launch_settings(aws, result)}
     assert result.output["plan"]["launchSettings"]["actions"] == {"WOULD_UPDATE": 3}
     assert actions[ids["app-1"]] == "WOULD_UPDATE"
     assert aws.mgn.launch.jobs() == []
-    assert _state(aws, ids["app-1"]) == "READY_FOR_TEST"
+    assert state(aws, ids["app-1"]) == "READY_FOR_TEST"
 
 
 def test_launch_bad_stage_is_refused_naming_the_field(aws: EmulatedAws) -> None:
-    _deploy_and_replicate(aws)
-    result = _launch(aws, {"waveId": "wave-01", "stage": "launch-everything"}, "bad-1")
+    deploy_and_replicate(aws)
+    result = launch(aws, {"waveId": "wave-01", "stage": "launch-everything"}, "bad-1")
     assert (result.status, result.error) == ("FAILED", "InvalidInputError")
     assert (result.cause or "").startswith("stage:")
     assert aws.mgn.launch.jobs() == []
@@ -123,9 +66,9 @@ def test_launch_bad_stage_is_refused_naming_the_field(aws: EmulatedAws) -> None:
 
 def test_cutover_waits_for_one_approval_then_finalizes_only_passing_servers(aws: EmulatedAws) -> None:
     # Given: both servers tested and ready for cutover
-    ids = _deploy_and_replicate(aws)
-    assert _launch(aws, {"waveId": "wave-01", "stage": "test"}, "test-1").status == "SUCCEEDED"
-    assert {_state(aws, ids[n]) for n in REPLICATED} == {"READY_FOR_CUTOVER"}
+    ids = deploy_and_replicate(aws)
+    assert launch(aws, {"waveId": "wave-01", "stage": "test"}, "test-1").status == "SUCCEEDED"
+    assert {state(aws, ids[n]) for n in REPLICATED} == {"READY_FOR_CUTOVER"}
     aws.mgn.launch.faults.stop_instance.add(ids["api-1"])  # its cutover instance will not stay up
     # When the cutover starts, nothing launches before the approval (the operator holds the clock:
     # a person acts in real time)
@@ -147,35 +90,35 @@ def test_cutover_waits_for_one_approval_then_finalizes_only_passing_servers(aws:
         assert approve("wave-01", "test", tokens=tokens, callbacks=callbacks) == 0
     result = aws.wait(arn, timeout_seconds=240)
     assert result.status == "SUCCEEDED", (result.error, result.cause)
-    report = _report(aws, result)
+    report = read_report(aws, result)
     assert report[ids["app-1"]]["verdict"] == "PASSED"
-    assert _state(aws, ids["app-1"]) == "CUTOVER"
+    assert state(aws, ids["app-1"]) == "CUTOVER"
     assert report[ids["api-1"]]["verdict"] == "FAILED"
-    assert _state(aws, ids["api-1"]) == "CUTTING_OVER"  # never finalized
+    assert state(aws, ids["api-1"]) == "CUTTING_OVER"  # never finalized
     finalized = {json.loads(call.body)["sourceServerID"] for call in aws.calls.of("mgn", "FinalizeCutover")}
     assert finalized == {ids["web-1"], ids["app-1"]}
 
 
 def test_revert_terminates_test_instances_and_returns_to_ready_for_test(aws: EmulatedAws) -> None:
-    ids = _deploy_and_replicate(aws)
-    tested = _launch(aws, {"waveId": "wave-01", "stage": "test"}, "test-1")
+    ids = deploy_and_replicate(aws)
+    tested = launch(aws, {"waveId": "wave-01", "stage": "test"}, "test-1")
     assert tested.status == "SUCCEEDED", (tested.error, tested.cause)
-    instance_id = _report(aws, tested)[ids["app-1"]]["instanceId"]
-    result = _launch(aws, {"waveId": "wave-01", "stage": "revert"}, "revert-1")
+    instance_id = read_report(aws, tested)[ids["app-1"]]["instanceId"]
+    result = launch(aws, {"waveId": "wave-01", "stage": "revert"}, "revert-1")
     assert result.status == "SUCCEEDED", (result.error, result.cause)
-    assert {_report(aws, result)[ids[n]]["verdict"] for n in REPLICATED} == {"REVERTED"}
-    assert {_state(aws, ids[n]) for n in REPLICATED} == {"READY_FOR_TEST"}
-    state = aws.client("ec2").describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]["State"]
-    assert state["Name"] == "terminated"
+    assert {read_report(aws, result)[ids[n]]["verdict"] for n in REPLICATED} == {"REVERTED"}
+    assert {state(aws, ids[n]) for n in REPLICATED} == {"READY_FOR_TEST"}
+    instance = aws.client("ec2").describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
+    assert instance["State"]["Name"] == "terminated"
 
 
 @pytest.mark.parametrize("duplicate", [2])
 def test_duplicated_launch_events_wake_the_wait_once(aws: EmulatedAws, duplicate: int) -> None:
-    ids = _deploy_and_replicate(aws)
+    ids = deploy_and_replicate(aws)
     aws.mgn.event_faults(duplicate=duplicate)
-    result = _launch(aws, {"waveId": "wave-01", "stage": "test"}, "test-dup")
+    result = launch(aws, {"waveId": "wave-01", "stage": "test"}, "test-dup")
     assert result.status == "SUCCEEDED", (result.error, result.cause)
-    assert {_report(aws, result)[ids[n]]["verdict"] for n in REPLICATED} == {"PASSED"}
+    assert {read_report(aws, result)[ids[n]]["verdict"] for n in REPLICATED} == {"PASSED"}
     # Six deliveries (three servers, each event twice) wake the one waiting task once
     wakeups = [c for c in aws.calls.of("sfn", "SendTaskSuccess") if c.principal == "LaunchEventFunction"]
     assert len(wakeups) == 1
@@ -192,7 +135,7 @@ def _mgn_wave(*args: str) -> Any:
 
 def test_cli_launch_test_then_cutover_with_one_approval(aws: EmulatedAws) -> None:
     # Given a replicated wave and a stack whose outputs name LaunchWave and the state table
-    ids = _deploy_and_replicate(aws)
+    ids = deploy_and_replicate(aws)
     assert aws.stack is not None
     outputs = {
         "LaunchWaveStateMachineArn": {"Value": aws.state_machine_arns["LaunchWaveStateMachine"]},
@@ -225,13 +168,13 @@ def test_cli_launch_test_then_cutover_with_one_approval(aws: EmulatedAws) -> Non
     # A second approval finds nothing to approve (asked once the cutover's Lambdas are done: a
     # CliRunner invoke swaps stdout, which must not happen under running Lambdas)
     assert _mgn_wave("approve", "wave-01", "--stack-name", "mgn-wave").exit_code == 2
-    assert _state(aws, ids["app-1"]) == "CUTOVER"
-    assert _state(aws, ids["api-1"]) == "TESTING"  # failed its test: never cut over
+    assert state(aws, ids["app-1"]) == "CUTOVER"
+    assert state(aws, ids["api-1"]) == "TESTING"  # failed its test: never cut over
 
 
 def test_launch_target_route_to_internet_blocks_before_anything_launches(aws: EmulatedAws) -> None:
     # Given: someone gave the target subnet a default route to an internet gateway
-    ids = _deploy_and_replicate(aws)
+    ids = deploy_and_replicate(aws)
     ec2 = aws.client("ec2")
     subnet = ec2.describe_subnets(SubnetIds=[ids["subnet"]])["Subnets"][0]
     gateway = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
@@ -240,7 +183,7 @@ def test_launch_target_route_to_internet_blocks_before_anything_launches(aws: Em
     table = tables["RouteTables"][0]["RouteTableId"]
     ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=gateway)
     # When
-    result = _launch(aws, {"waveId": "wave-01", "stage": "test"}, "blocked-1")
+    result = launch(aws, {"waveId": "wave-01", "stage": "test"}, "blocked-1")
     # Then
     assert (result.status, result.error) == ("FAILED", "TargetBlocked")
     findings = json.loads(result.cause or "[]")
@@ -250,20 +193,20 @@ def test_launch_target_route_to_internet_blocks_before_anything_launches(aws: Em
 
 
 def test_cutover_without_approval_expires_and_launches_nothing(aws: EmulatedAws) -> None:
-    ids = _deploy_and_replicate(aws)
-    assert _launch(aws, {"waveId": "wave-01", "stage": "test"}, "test-1").status == "SUCCEEDED"
-    result = _launch(aws, {"waveId": "wave-01", "stage": "cutover"}, "cutover-1")  # nobody approves
+    ids = deploy_and_replicate(aws)
+    assert launch(aws, {"waveId": "wave-01", "stage": "test"}, "test-1").status == "SUCCEEDED"
+    result = launch(aws, {"waveId": "wave-01", "stage": "cutover"}, "cutover-1")  # nobody approves
     assert (result.status, result.error) == ("FAILED", "ApprovalExpired")
     assert not [j for j in aws.mgn.launch.jobs() if j["initiatedBy"] == "START_CUTOVER"]
-    assert _state(aws, ids["app-1"]) == "READY_FOR_CUTOVER"
+    assert state(aws, ids["app-1"]) == "READY_FOR_CUTOVER"
 
 
 def test_lost_launch_events_fall_back_to_the_poll(aws: EmulatedAws) -> None:
-    ids = _deploy_and_replicate(aws)
+    ids = deploy_and_replicate(aws)
     aws.mgn.event_faults(lose=1.0, seed=3)
-    result = _launch(aws, {"waveId": "wave-01", "stage": "test"}, "test-lost")
+    result = launch(aws, {"waveId": "wave-01", "stage": "test"}, "test-lost")
     assert result.status == "SUCCEEDED", (result.error, result.cause)
-    assert _report(aws, result)[ids["app-1"]]["verdict"] == "PASSED"
+    assert read_report(aws, result)[ids["app-1"]]["verdict"] == "PASSED"
     # No event woke the wait: AwaitJobs timed out (LaunchPollSeconds) and CheckJobs found the job done
     assert [c for c in aws.calls.of("sfn", "SendTaskSuccess") if c.principal == "LaunchEventFunction"] == []
     assert any(e["type"] == "TaskTimedOut" for e in result.events)
@@ -271,20 +214,20 @@ def test_lost_launch_events_fall_back_to_the_poll(aws: EmulatedAws) -> None:
 
 def test_finalize_stage_finalizes_a_cutover_instance_once_it_passes(aws: EmulatedAws) -> None:
     # Given: api-1's cutover instance stopped, so the cutover reported it and left it CUTTING_OVER
-    ids = _deploy_and_replicate(aws)
-    assert _launch(aws, {"waveId": "wave-01", "stage": "test"}, "test-1").status == "SUCCEEDED"
+    ids = deploy_and_replicate(aws)
+    assert launch(aws, {"waveId": "wave-01", "stage": "test"}, "test-1").status == "SUCCEEDED"
     aws.mgn.launch.faults.stop_instance.add(ids["api-1"])
     arn = start_and_approve(aws, {"waveId": "wave-01", "stage": "cutover"}, "cutover-1")
     cut = aws.wait(arn, timeout_seconds=240)
-    assert _report(aws, cut)[ids["api-1"]]["verdict"] == "FAILED"
+    assert read_report(aws, cut)[ids["api-1"]]["verdict"] == "FAILED"
     # When the operator has fixed the instance (started it) and runs the finalize stage
-    instance_id = _report(aws, cut)[ids["api-1"]]["instanceId"]
+    instance_id = read_report(aws, cut)[ids["api-1"]]["instanceId"]
     aws.mgn.launch.faults.stop_instance.discard(ids["api-1"])
     aws.client("ec2").start_instances(InstanceIds=[instance_id])
-    result = _launch(aws, {"waveId": "wave-01", "stage": "finalize"}, "finalize-1")
+    result = launch(aws, {"waveId": "wave-01", "stage": "finalize"}, "finalize-1")
     # Then only api-1 took part, and it is finalized now
     assert result.status == "SUCCEEDED", (result.error, result.cause)
-    report = _report(aws, result)
+    report = read_report(aws, result)
     assert report[ids["api-1"]]["verdict"] == "PASSED"
     assert report[ids["app-1"]]["verdict"] == "SKIPPED"  # already CUTOVER
-    assert _state(aws, ids["api-1"]) == "CUTOVER"
+    assert state(aws, ids["api-1"]) == "CUTOVER"

@@ -262,3 +262,76 @@ def test_update_launch_configuration_keeps_what_it_was_given(
     assert mgn_client.get_launch_configuration(sourceServerID=server_id)["copyPrivateIp"] is True
     with pytest.raises(mgn_client.exceptions.ValidationException):
         mgn_client.update_launch_configuration(sourceServerID=server_id, launchDisposition="RUNNING")  # type: ignore[arg-type]
+
+
+def _post_launch(client: MgnClient, server_id: str, deployment: str = "TEST_AND_CUTOVER") -> None:
+    client.update_launch_configuration(
+        sourceServerID=server_id,
+        postLaunchActions={
+            "deployment": deployment,  # type: ignore[typeddict-item]
+            "ssmDocuments": [
+                {"actionName": "cleanup", "ssmDocumentName": "AWS-RunShellScript"},
+                {"actionName": "monitoring", "ssmDocumentName": "AWSMigration-InstallCloudWatchAgent"},
+            ],
+        },
+    )
+
+
+def _statuses(client: MgnClient, job_id: str) -> list[tuple[str, str]]:
+    (participant,) = _jobs(client, job_id)["participatingServers"]
+    listed = participant.get("postLaunchActionsStatus", {}).get("postLaunchActionsLaunchStatusList", [])
+    return [(s["ssmDocument"]["actionName"], s["executionStatus"]) for s in listed]
+
+
+def test_post_launch_actions_run_after_the_launch_and_end_as_the_knobs_say(
+    mgn_emulator: MgnEmulator, mgn_client: MgnClient, private_template: dict[str, Any]
+) -> None:
+    # Given two servers with two post-launch actions each; the first action of one fails
+    ok_id, failing_id = _ready_servers(mgn_emulator, mgn_client, private_template, 2)
+    for server_id in (ok_id, failing_id):
+        _post_launch(mgn_client, server_id)
+    mgn_emulator.launch.faults.fail_post_launch.add(failing_id)
+    timing = mgn_emulator.launch.timing
+    # When the launch completes
+    ok_job = mgn_client.start_test(sourceServerIDs=[ok_id])["job"]["jobID"]
+    failing_job = mgn_client.start_test(sourceServerIDs=[failing_id])["job"]["jobID"]
+    mgn_emulator.clock.advance(timing.start_seconds + timing.launch_seconds)
+    # Then the job is COMPLETED while the actions still run
+    assert _jobs(mgn_client, ok_job)["status"] == "COMPLETED"
+    assert _statuses(mgn_client, ok_job) == [("cleanup", "IN_PROGRESS"), ("monitoring", "IN_PROGRESS")]
+    (participant,) = _jobs(mgn_client, ok_job)["participatingServers"]
+    assert participant["postLaunchActionsStatus"]["ssmAgentDiscoveryDatetime"].endswith("Z")
+    # And after their time they ended: SUCCESS, or FAILED with the reason
+    mgn_emulator.clock.advance(timing.post_launch_seconds)
+    assert _statuses(mgn_client, ok_job) == [("cleanup", "SUCCESS"), ("monitoring", "SUCCESS")]
+    assert _statuses(mgn_client, failing_job) == [("cleanup", "FAILED"), ("monitoring", "SUCCESS")]
+    (failed,) = _jobs(mgn_client, failing_job)["participatingServers"]
+    assert failed["postLaunchActionsStatus"]["postLaunchActionsLaunchStatusList"][0]["failureReason"]
+
+
+def test_post_launch_actions_slow_knob_and_deployment_and_ssm(
+    mgn_emulator: MgnEmulator, mgn_client: MgnClient, private_template: dict[str, Any]
+) -> None:
+    # Given: slow actions; actions for cutover only; actions on an instance whose SSM Agent never comes online
+    slow_id, cutover_only_id, offline_id = _ready_servers(mgn_emulator, mgn_client, private_template, 3)
+    _post_launch(mgn_client, slow_id)
+    _post_launch(mgn_client, cutover_only_id, "CUTOVER_ONLY")
+    _post_launch(mgn_client, offline_id)
+    mgn_emulator.launch.faults.slow_post_launch.add(slow_id)
+    mgn_emulator.launch.faults.ssm_offline.add(offline_id)
+    timing = mgn_emulator.launch.timing
+    # When
+    job = mgn_client.start_test(sourceServerIDs=[slow_id, cutover_only_id, offline_id])["job"]["jobID"]
+    mgn_emulator.clock.advance(timing.start_seconds + timing.launch_seconds + timing.post_launch_seconds)
+    # Then
+    participants = {p["sourceServerID"]: p for p in _jobs(mgn_client, job)["participatingServers"]}
+    listed = participants[slow_id]["postLaunchActionsStatus"]["postLaunchActionsLaunchStatusList"]
+    assert {s["executionStatus"] for s in listed} == {"IN_PROGRESS"}
+    assert "postLaunchActionsStatus" not in participants[cutover_only_id]  # a test launch runs none of them
+    assert "postLaunchActionsStatus" not in participants[offline_id]  # MGN never found its SSM Agent
+    mgn_emulator.clock.advance(timing.slow_post_launch_seconds)
+    listed = _jobs(mgn_client, job)["participatingServers"]
+    slow = next(p for p in listed if p["sourceServerID"] == slow_id)
+    assert {s["executionStatus"] for s in slow["postLaunchActionsStatus"]["postLaunchActionsLaunchStatusList"]} == {
+        "SUCCESS"
+    }

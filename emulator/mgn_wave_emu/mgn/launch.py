@@ -19,6 +19,12 @@ Choices where MGN documents nothing (⚠️, in the README's "verify on a real a
   READY_FOR_CUTOVER; a successful one leaves TESTING / CUTTING_OVER until the operator moves on.
 - A new test launch terminates the server's previous test instance.
 - A quota refusal is a ConflictException (StartTest's model lists no ServiceQuotaExceededException).
+- Post-launch actions (the launch configuration's `postLaunchActions.ssmDocuments`, for the stages
+  its `deployment` names; TEST_AND_CUTOVER when unset) start when the instance is launched and its
+  SSM Agent is Online (an instance whose agent never comes online never starts them), each as
+  IN_PROGRESS in the job's `participatingServers[].postLaunchActionsStatus`, and end SUCCESS or
+  FAILED (`failureReason`) after `timing.post_launch_seconds`. The job is COMPLETED at launch; the
+  statuses keep changing after it.
 """
 
 from __future__ import annotations
@@ -26,13 +32,14 @@ from __future__ import annotations
 import copy
 import heapq
 import itertools
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import boto3
 
-from mgn_wave_emu.mgn.replication import iso
+from mgn_wave_emu.mgn.replication import conflict, iso
 from mgn_wave_emu.mgn.wire import MgnServiceError
 
 if TYPE_CHECKING:
@@ -90,6 +97,8 @@ class LaunchTiming:
     start_seconds: int = 60
     launch_seconds: int = 900  # conversion + boot of a test or cutover instance
     terminate_seconds: int = 120
+    post_launch_seconds: int = 300  # the SSM documents of the post-launch actions, from launch to their end
+    slow_post_launch_seconds: int = 7200  # what `LaunchFaults.slow_post_launch` servers' actions take
 
 
 @dataclass
@@ -100,6 +109,11 @@ class LaunchFaults:
     fail_launch: set[str] = field(default_factory=set)
     stop_instance: set[str] = field(default_factory=set)
     ssm_offline: set[str] = field(default_factory=set)
+    # Ports on which nothing listens on the server's launched instances (a connect is refused); by
+    # default an instance listens on every port it is probed on
+    not_listening: dict[str, set[int]] = field(default_factory=dict)
+    fail_post_launch: set[str] = field(default_factory=set)  # the first post-launch action ends FAILED
+    slow_post_launch: set[str] = field(default_factory=set)  # the actions take `slow_post_launch_seconds`
 
 
 @dataclass(order=True)
@@ -107,7 +121,8 @@ class _Step:
     at: datetime
     seq: int
     job_id: str = field(compare=False)
-    action: str = field(compare=False)  # "start" | "launch" | "terminate"
+    action: str = field(compare=False)  # "start" | "launch" | "terminate" | "actions"
+    server_id: str = field(default="", compare=False)  # whose post-launch actions end ("actions")
 
 
 class LaunchEngine:
@@ -148,11 +163,13 @@ class LaunchEngine:
                 self._start_job(job, step.at)
             elif step.action == "launch":
                 self._finish_launch(job, step.at)
+            elif step.action == "actions":
+                self._finish_post_launch_actions(job, step.server_id)
             else:
                 self._finish_termination(job, step.at)
 
-    def _schedule(self, job_id: str, at: datetime, action: str) -> None:
-        heapq.heappush(self._agenda, _Step(at, next(self._seq), job_id, action))
+    def _schedule(self, job_id: str, at: datetime, action: str, server_id: str = "") -> None:
+        heapq.heappush(self._agenda, _Step(at, next(self._seq), job_id, action, server_id))
 
     # ---- the operations ------------------------------------------------------------------
 
@@ -170,12 +187,12 @@ class LaunchEngine:
         for server in servers:
             state = server["lifeCycle"]["state"]
             if server["isArchived"]:
-                raise _conflict(server, "it is archived")
+                raise conflict(server, "it is archived")
             if not server["dataReplicationInfo"].get("lagDuration"):
                 # The model: launchable means dataReplicationInfo.lagDuration is not null
-                raise _conflict(server, "it is not launchable yet (dataReplicationInfo.lagDuration is null)")
+                raise conflict(server, "it is not launchable yet (dataReplicationInfo.lagDuration is null)")
             if state not in allowed:
-                raise _conflict(server, f"its lifecycle state is {state}; expected {' or '.join(sorted(allowed))}")
+                raise conflict(server, f"its lifecycle state is {state}; expected {' or '.join(sorted(allowed))}")
         job = self._new_job("LAUNCH", initiated_by, servers, params.get("tags", {}), now)
         phase = "lastTest" if initiated_by == "START_TEST" else "lastCutover"
         for server in servers:
@@ -189,11 +206,9 @@ class LaunchEngine:
         for server in servers:
             state = server["lifeCycle"]["state"]
             if state in _NOT_TERMINABLE:
-                raise _conflict(
-                    server, f"its lifecycle state is {state}; launched instances cannot be terminated in it"
-                )
+                raise conflict(server, f"its lifecycle state is {state}; launched instances cannot be terminated in it")
             if "ec2InstanceID" not in server.get("launchedInstance", {}):
-                raise _conflict(server, "it has no launched instance")
+                raise conflict(server, "it has no launched instance")
         job = self._new_job("TERMINATE", "TERMINATE", servers, params.get("tags", {}), now)
         return {"job": copy.deepcopy(job)}
 
@@ -204,14 +219,14 @@ class LaunchEngine:
         allowed = _LIFECYCLE_CHANGES[wanted]
         if not server["dataReplicationInfo"].get("lagDuration"):
             # The model: "only works if the Source Server is already launchable (lagDuration is not null)"
-            raise _conflict(server, "it is not launchable (dataReplicationInfo.lagDuration is null)")
+            raise conflict(server, "it is not launchable (dataReplicationInfo.lagDuration is null)")
         if state not in allowed:
-            raise _conflict(
+            raise conflict(
                 server,
                 f"its lifecycle state is {state}; {wanted} is set only from {' or '.join(sorted(allowed))}",
             )
         if self._active_job_of(server["sourceServerID"]) is not None:
-            raise _conflict(server, "a job for it is still running")
+            raise conflict(server, "a job for it is still running")
         server["lifeCycle"]["state"] = wanted
         if wanted == "READY_FOR_TEST":
             server["lifeCycle"].setdefault("lastTest", {})["reverted"] = {"apiCallDateTime": iso(self._clock.now())}
@@ -221,12 +236,12 @@ class LaunchEngine:
         server = self._emulator._server(params["sourceServerID"])
         state = server["lifeCycle"]["state"]
         if state != "CUTTING_OVER":
-            raise _conflict(server, f"its lifecycle state is {state}; a cutover is finalized only from CUTTING_OVER")
+            raise conflict(server, f"its lifecycle state is {state}; a cutover is finalized only from CUTTING_OVER")
         if self._active_job_of(server["sourceServerID"]) is not None:
-            raise _conflict(server, "its cutover job is still running")
+            raise conflict(server, "its cutover job is still running")
         instance = server.get("launchedInstance", {})
         if self._instances.get(instance.get("ec2InstanceID", ""), {}).get("kind") != "START_CUTOVER":
-            raise _conflict(server, "it has no launched cutover instance")
+            raise conflict(server, "it has no launched cutover instance")
         now = self._clock.now()
         # The model: replication resources go away and the lifecycle becomes CUTOVER; the instance stays.
         self._replication.end_replication(server["sourceServerID"], now)
@@ -254,7 +269,7 @@ class LaunchEngine:
         configuration = self._configuration(params["sourceServerID"])
         if self._active_job_of(params["sourceServerID"]) is not None:
             server = self._emulator._server(params["sourceServerID"])
-            raise _conflict(server, "a launch job for it is running")
+            raise conflict(server, "a launch job for it is running")
         changes = {k: v for k, v in params.items() if k not in {"sourceServerID", "accountID"}}
         configuration.update(copy.deepcopy(changes))
         return copy.deepcopy(configuration)
@@ -269,7 +284,7 @@ class LaunchEngine:
         active = [job for job in self._jobs.values() if job["status"] in _ACTIVE_JOB]
         for server in servers:
             if self._active_job_of(server["sourceServerID"]) is not None:
-                raise _conflict(server, "it is already in an active job (MGN allows one per server)")
+                raise conflict(server, "it is already in an active job (MGN allows one per server)")
         if len(active) + 1 > MAX_CONCURRENT_JOBS:
             raise _quota(f"{len(active)} jobs are in progress; MGN allows {MAX_CONCURRENT_JOBS} concurrent jobs")
         busy = sum(len(job["participatingServers"]) for job in active)
@@ -336,8 +351,48 @@ class LaunchEngine:
             participant["launchedEc2InstanceID"] = instance_id
             first_boot = "STOPPED" if server_id in self.faults.stop_instance else "SUCCEEDED"
             server["launchedInstance"] = {"ec2InstanceID": instance_id, "jobID": job["jobID"], "firstBoot": first_boot}
+            self._begin_post_launch_actions(job, participant, test=test, at=at)
             self._emit(server, f"{kind}_LAUNCH_SUCCEEDED", job["jobID"], at)
         self._complete(job, at)
+
+    def _begin_post_launch_actions(
+        self, job: dict[str, Any], participant: dict[str, Any], *, test: bool, at: datetime
+    ) -> None:
+        server_id = participant["sourceServerID"]
+        actions = self._configs.get(server_id, {}).get("postLaunchActions") or {}
+        documents = actions.get("ssmDocuments") or []
+        if not documents or actions.get("deployment", "TEST_AND_CUTOVER") == ("CUTOVER_ONLY" if test else "TEST_ONLY"):
+            return
+        if server_id in self.faults.ssm_offline or server_id in self.faults.stop_instance:
+            return  # MGN runs them through SSM: no agent online, nothing starts
+        participant["postLaunchActionsStatus"] = {
+            "ssmAgentDiscoveryDatetime": iso(at),
+            "postLaunchActionsLaunchStatusList": [
+                {
+                    "ssmDocument": copy.deepcopy(document),
+                    # MGN's own actions are Automation runbooks (AWSMigration-…); a customer's document may be either
+                    "ssmDocumentType": "AUTOMATION",
+                    "executionID": str(uuid.UUID(int=self._emulator._rng.getrandbits(128), version=4)),
+                    "executionStatus": "IN_PROGRESS",
+                }
+                for document in documents
+            ],
+        }
+        slow = server_id in self.faults.slow_post_launch
+        seconds = self.timing.slow_post_launch_seconds if slow else self.timing.post_launch_seconds
+        self._schedule(job["jobID"], at + timedelta(seconds=seconds), "actions", server_id)
+
+    def _finish_post_launch_actions(self, job: dict[str, Any], server_id: str) -> None:
+        participant = next(p for p in job["participatingServers"] if p["sourceServerID"] == server_id)
+        statuses = participant.get("postLaunchActionsStatus", {}).get("postLaunchActionsLaunchStatusList", [])
+        for index, status in enumerate(statuses):
+            if index == 0 and server_id in self.faults.fail_post_launch:
+                status["executionStatus"] = "FAILED"
+                status["failureReason"] = (
+                    "Step fails when it is Executing. Fail message: the script exited with status 1"
+                )
+            else:
+                status["executionStatus"] = "SUCCESS"
 
     def _finish_termination(self, job: dict[str, Any], at: datetime) -> None:
         for participant in job["participatingServers"]:
@@ -484,14 +539,6 @@ class LaunchEngine:
         """The server's launch configuration (created as MGN creates it, on first use)."""
         with self._lock:
             return copy.deepcopy(self._configuration(source_server_id))
-
-
-def _conflict(server: dict[str, Any], why: str) -> MgnServiceError:
-    return MgnServiceError(
-        "ConflictException",
-        f"Source server {server['sourceServerID']} cannot do that now: {why}",
-        members={"resourceId": server["sourceServerID"], "resourceType": "SourceServer"},
-    )
 
 
 def _quota(why: str) -> MgnServiceError:

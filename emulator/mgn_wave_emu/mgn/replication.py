@@ -360,7 +360,7 @@ class ReplicationEngine:
             server, replica, now = self._for_action(server_id)
             info = server["dataReplicationInfo"]
             if info["dataReplicationState"] == "DISCONNECTED":
-                raise _conflict(server, "it is disconnected from the service")
+                raise conflict(server, "it is disconnected from the service")
             if info["dataReplicationState"] != "STOPPED":
                 self._halt(server, replica, now, "STOPPED")
             return server
@@ -409,7 +409,7 @@ class ReplicationEngine:
         with self._lock:
             server, replica, now = self._for_action(server_id)
             if server["lifeCycle"]["state"] == "DISCONNECTED":
-                raise _conflict(server, "it is already disconnected")
+                raise conflict(server, "it is already disconnected")
             self._halt(server, replica, now, "DISCONNECTED")
             server["lifeCycle"]["state"] = "DISCONNECTED"
             return server
@@ -643,7 +643,7 @@ class ReplicationEngine:
     def _require(self, server: dict[str, Any], states: set[str] | frozenset[str], verb: str) -> None:
         state = server["dataReplicationInfo"]["dataReplicationState"]
         if state not in states:
-            raise _conflict(
+            raise conflict(
                 server,
                 f"its data replication state is {state}; it can be {verb} only when {' or '.join(sorted(states))}",
             )
@@ -662,7 +662,8 @@ class ReplicationEngine:
             disk[sync.counter] = disk["totalStorageBytes"] * done // sync.total
 
 
-def _conflict(server: dict[str, Any], why: str) -> MgnServiceError:
+def conflict(server: dict[str, Any], why: str) -> MgnServiceError:
+    """MGN's ConflictException about one source server (replication and launch alike)."""
     return MgnServiceError(
         "ConflictException",
         f"Source server {server['sourceServerID']} cannot do that now: {why}",

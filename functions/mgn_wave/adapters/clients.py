@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from mypy_boto3_cloudtrail import CloudTrailClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_ec2 import EC2Client
+    from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_mgn import MgnClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_ssm import SSMClient
@@ -33,6 +34,11 @@ def ec2_client(region: str | None = None) -> EC2Client:
 @cache
 def mgn_client(region: str | None = None) -> MgnClient:
     return boto3.client("mgn", region_name=region, config=CLIENT_CONFIG)
+
+
+@cache
+def lambda_client(region: str | None = None) -> LambdaClient:
+    return boto3.client("lambda", region_name=region, config=CLIENT_CONFIG)
 
 
 @cache

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from mypy_boto3_ec2 import EC2Client
+    from mypy_boto3_ec2.type_defs import FilterTypeDef
 
 MAX_INSTANCE_IDS = 100  # DescribeInstanceStatus: at most 100 instance IDs per call (EC2 API reference)
 
@@ -72,6 +73,21 @@ class Ec2LaunchAdapter:
                             )
                 except _Gone:
                     continue
+        return found
+
+    def private_addresses(self, instance_ids: Sequence[str]) -> dict[str, str]:
+        """instance ID -> its primary private IPv4 address, for the instances EC2 knows."""
+        found: dict[str, str] = {}
+        ids = list(dict.fromkeys(instance_ids))
+        for start in range(0, len(ids), MAX_INSTANCE_IDS):
+            # A filter, not InstanceIds: an instance terminated meanwhile is left out, not an error
+            filters: list[FilterTypeDef] = [{"Name": "instance-id", "Values": ids[start : start + MAX_INSTANCE_IDS]}]
+            with aws_call("ec2:DescribeInstances"):
+                for page in self._ec2.get_paginator("describe_instances").paginate(Filters=filters):
+                    for reservation in page["Reservations"]:
+                        for instance in reservation["Instances"]:
+                            if instance.get("PrivateIpAddress"):
+                                found[instance["InstanceId"]] = instance["PrivateIpAddress"]
         return found
 
 

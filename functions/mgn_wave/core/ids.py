@@ -32,7 +32,8 @@ VPC_ID = r"vpc-[0-9a-f]{8,17}"
 SUBNET_ID = r"subnet-[0-9a-f]{8,17}"
 SECURITY_GROUP_ID = r"sg-[0-9a-f]{8,17}"
 # EC2 instances (8 or 17 hex digits) and SSM hybrid-activated nodes (mi- + 17 hex digits)
-NODE_ID = r"(i-([0-9a-f]{8}|[0-9a-f]{17})|mi-[0-9a-f]{17})"
+EC2_INSTANCE_ID = r"i-([0-9a-f]{8}|[0-9a-f]{17})"
+NODE_ID = rf"({EC2_INSTANCE_ID}|mi-[0-9a-f]{{17}})"
 
 # ARNs
 SOURCE_SERVER_ARN = rf"arn:{PARTITION}:mgn:{REGION}:{ACCOUNT_ID}:source-server/(?P<source_server_id>{SOURCE_SERVER_ID})"

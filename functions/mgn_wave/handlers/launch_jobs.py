@@ -10,7 +10,7 @@ from mgn_wave.core import config
 from mgn_wave.core.errors import InvalidInputError
 from mgn_wave.core.observability import logger, tracer
 from mgn_wave.handlers._store import wave_store
-from mgn_wave.launch.models import LaunchStage
+from mgn_wave.launch.models import stage_of
 from mgn_wave.launch.steps import check_jobs, start_jobs
 
 if TYPE_CHECKING:
@@ -20,10 +20,7 @@ if TYPE_CHECKING:
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    try:
-        stage = LaunchStage(str(event.get("stage")))
-    except ValueError:
-        raise InvalidInputError("stage", f"one of {', '.join(s.value for s in LaunchStage)}") from None
+    stage = stage_of(event.get("stage"))
     mgn = MgnLaunchAdapter(mgn_client(config.region_from_env()))
     execution_name = str(event.get("executionName", ""))
     key = str(event.get("serversKey", ""))

@@ -37,3 +37,8 @@ def seconds_from_env(name: str, parameter: str) -> int:
     if not raw.isdigit() or int(raw) <= 0:
         raise ConfigurationError(f"{parameter}: a positive whole number, got {raw!r}")
     return int(raw)
+
+
+def port_probe_function_from_env() -> str:
+    """The PortProbe function the port checks invoke (the stack's PortProbeFunction)."""
+    return _require("PORT_PROBE_FUNCTION", "PortProbeFunction (a resource of the stack)")

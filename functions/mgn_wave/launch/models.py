@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from mgn_wave.core import ids
+from mgn_wave.core.errors import InvalidInputError
 from mgn_wave.core.validation import parse_model
 from mgn_wave.waves.models import MAX_WAVE_SERVERS, WAVE_NAME_PATTERN
 
@@ -20,6 +21,14 @@ class LaunchStage(StrEnum):
     CUTOVER = "cutover"  # after an approval: StartCutover, check, FinalizeCutover the passing ones
     FINALIZE = "finalize"  # check the cutover instances already launched, FinalizeCutover the passing ones
     REVERT = "revert"  # back to READY_FOR_TEST and terminate the test instances
+
+
+def stage_of(value: Any) -> LaunchStage:
+    """A step's `stage` field (the plan's, passed on by the state machine), or InvalidInputError."""
+    try:
+        return LaunchStage(str(value))
+    except ValueError:
+        raise InvalidInputError("stage", f"one of {', '.join(s.value for s in LaunchStage)}") from None
 
 
 class LaunchInput(BaseModel):
@@ -60,6 +69,11 @@ class ServerLaunch(BaseModel):
     job_id: str | None = Field(default=None, alias="jobId")
     launch_status: str | None = Field(default=None, alias="launchStatus")
     instance_id: str | None = Field(default=None, alias="instanceId")
+    # TCP ports the check probes on the launched instance (the server's `mgn-wave:check-ports` tag)
+    check_ports: list[int] = Field(default_factory=list, alias="checkPorts")
+    # How many post-launch actions MGN runs for this stage (its launch configuration), and how they went
+    post_launch_expected: int = Field(default=0, alias="postLaunchExpected")
+    post_launch_actions: list[dict[str, str]] = Field(default_factory=list, alias="postLaunchActions")
     verdict: Verdict = Verdict.PENDING
     reason: str = ""
     hint: str = ""

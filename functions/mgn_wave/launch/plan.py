@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from mgn_wave.core.errors import InvalidInputError
 from mgn_wave.core.source_server import SourceServerRecord
 from mgn_wave.launch.models import LaunchStage, ServerLaunch, Verdict
+from mgn_wave.launch.ports import CHECK_PORTS_TAG, check_ports_of
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -62,6 +64,14 @@ def server_launch(server: Mapping[str, Any], stage: LaunchStage) -> ServerLaunch
         )
     if stage in (LaunchStage.FINALIZE, LaunchStage.REVERT) and not launched:
         return _skipped(record, "no launched instance", _NEXT_STEP[stage])
+    if stage is not LaunchStage.REVERT:
+        try:
+            record.check_ports = list(check_ports_of(server.get("tags")))
+        except InvalidInputError as error:
+            # Nothing is launched or finalized for a server whose check cannot be run as asked
+            record.verdict = Verdict.FAILED
+            record.reason = f"{error.field}: {error.problem}"
+            record.hint = f"Fix or remove the tag {CHECK_PORTS_TAG} on the source server, then run the stage again."
     return record
 
 

@@ -61,3 +61,14 @@ def post_launch_actions_on(configuration: Mapping[str, Any]) -> bool:
     """MGN runs SSM documents on the new instance: the target VPC needs the SSM endpoints."""
     actions = configuration.get("postLaunchActions") or {}
     return bool(actions.get("ssmDocuments"))
+
+
+def post_launch_actions_expected(configuration: Mapping[str, Any], *, cutover: bool) -> int:
+    """How many post-launch actions MGN runs on this stage's instance: the SSM documents, when
+    the configuration's `deployment` names the stage. Unset, none are demanded (which stages MGN
+    then runs them in is not documented): the check still judges any MGN reports."""
+    actions = configuration.get("postLaunchActions") or {}
+    deployment = actions.get("deployment")
+    if deployment not in ("TEST_AND_CUTOVER", "CUTOVER_ONLY" if cutover else "TEST_ONLY"):
+        return 0
+    return len(actions.get("ssmDocuments") or [])

@@ -12,13 +12,22 @@ from mgn_wave.core.errors import InvalidInputError, MgnConflictError
 from mgn_wave.core.source_server import SourceServerRecord
 from mgn_wave.launch.models import LaunchInput, LaunchStage, ServerLaunch, Verdict
 from mgn_wave.launch.plan import ACTIVE_JOB_STATUSES, next_chunks, server_launch
+from mgn_wave.launch.ports import invalid_tag_finding
 from mgn_wave.launch.settings import (
     launch_configuration_changes,
     launch_template_changes,
+    post_launch_actions_expected,
     post_launch_actions_on,
 )
 from mgn_wave.launch.target import check_target
-from mgn_wave.launch.verdict import InstanceHealth, judge, launch_failed
+from mgn_wave.launch.verdict import (
+    InstanceHealth,
+    PostLaunchAction,
+    instance_checks_pass,
+    launch_failed,
+    ports_verdict,
+    post_launch_actions,
+)
 from mgn_wave.preflight.findings import has_blocker
 from mgn_wave.preflight.network import PrivatePathTarget
 
@@ -79,12 +88,21 @@ def plan(
     if not servers:
         raise InvalidInputError("waveId", f"no MGN source server carries the tag {wave_tag_key}={request.wave_id}")
     records = [server_launch(server, request.stage) for server in servers]
-    findings: list[dict[str, Any]] = []
+    # A server whose port-check tag is malformed is reported before anything launches
+    findings: list[dict[str, Any]] = [
+        invalid_tag_finding(r.source_server_id, r.reason).model_dump(mode="json")
+        for r in records
+        if r.verdict is Verdict.FAILED
+    ]
     settings: list[dict[str, Any]] = []
     ok = True
     if request.stage in (LaunchStage.TEST, LaunchStage.CUTOVER):
         eligible = [r for r in records if r.verdict is Verdict.PENDING]
         configurations = {r.source_server_id: mgn.get_launch_configuration(r.source_server_id) for r in eligible}
+        for record in eligible:
+            record.post_launch_expected = post_launch_actions_expected(
+                configurations[record.source_server_id], cutover=request.stage is LaunchStage.CUTOVER
+            )
         vpc_id, free_addresses = ec2.target_subnet(target.subnet_id)
         path = PrivatePathTarget.model_validate(
             {
@@ -102,7 +120,7 @@ def plan(
             free_addresses=free_addresses,
             instances=len(eligible),
         )
-        findings = [f.model_dump(mode="json") for f in found]
+        findings += [f.model_dump(mode="json") for f in found]
         ok = not has_blocker(found)
         if ok:
             settings = [
@@ -259,6 +277,10 @@ def on_launch_result(
     return completed
 
 
+# Servers probed per check: one PortProbe invocation (its bound); the others wait for the next check
+MAX_PROBED_PER_CHECK = 50
+
+
 def check_instances(
     key: str,
     check_deadline: str | None,
@@ -266,10 +288,13 @@ def check_instances(
     *,
     ec2: Ec2LaunchAdapter,
     ping: Callable[[list[str]], dict[str, str]],
+    mgn: MgnLaunchAdapter,
+    probe: Callable[[list[tuple[str, str, list[int]]]], dict[str, tuple[int, ...]]],
     store: WaveStore,
 ) -> dict[str, Any]:
-    """Judge every launched instance still undecided; those still starting wait until the
-    grace period (from the first check) is over."""
+    """Judge every launched instance still undecided: EC2 status checks, SSM ping, the post-launch
+    actions MGN ran, then the ports of the server's check. Those still starting (or whose actions
+    still run) wait until the grace period (from the first check) is over."""
     now = timeutil.utcnow()
     deadline = datetime.fromisoformat(check_deadline) if check_deadline else now + timedelta(seconds=settle_seconds)
     settled = now >= deadline
@@ -278,16 +303,65 @@ def check_instances(
     ids = [str(r.instance_id) for r in undecided]
     health = ec2.instance_health(ids) if ids else {}
     pings = ping(ids) if ids else {}
+    actions = _post_launch_statuses(mgn, undecided)
+    to_probe: list[ServerLaunch] = []
     for record in undecided:
         seen = health.get(str(record.instance_id))
-        judge(
-            record,
-            InstanceHealth(seen[0], seen[1], seen[2], pings.get(str(record.instance_id))) if seen else None,
-            settled=settled,
+        judged = (
+            InstanceHealth(
+                seen[0],
+                seen[1],
+                seen[2],
+                pings.get(str(record.instance_id)),
+                actions.get((str(record.job_id), record.source_server_id), ()),
+            )
+            if seen
+            else None
         )
+        if not instance_checks_pass(record, judged, settled=settled):
+            continue
+        if record.check_ports:
+            to_probe.append(record)
+        else:
+            ports_verdict(record, ())
+    _probe_ports(to_probe[:MAX_PROBED_PER_CHECK], ec2=ec2, probe=probe)
     _save(store, key, records)
     pending = sum(1 for r in undecided if r.verdict is Verdict.PENDING)
     return {"pending": pending, "checkDeadline": deadline.isoformat()}
+
+
+def _post_launch_statuses(
+    mgn: MgnLaunchAdapter, records: list[ServerLaunch]
+) -> dict[tuple[str, str], tuple[PostLaunchAction, ...]]:
+    """(job ID, source server ID) -> the post-launch actions DescribeJobs reports for it."""
+    job_ids = sorted({str(r.job_id) for r in records if r.job_id})
+    if not job_ids:
+        return {}
+    return {
+        (str(job["jobID"]), str(participant["sourceServerID"])): post_launch_actions(participant)
+        for job in mgn.describe_jobs(job_ids)
+        for participant in job.get("participatingServers", [])
+    }
+
+
+def _probe_ports(
+    records: list[ServerLaunch],
+    *,
+    ec2: Ec2LaunchAdapter,
+    probe: Callable[[list[tuple[str, str, list[int]]]], dict[str, tuple[int, ...]]],
+) -> None:
+    if not records:
+        return
+    addresses = ec2.private_addresses([str(r.instance_id) for r in records])
+    targets = [
+        (str(r.instance_id), addresses[str(r.instance_id)], r.check_ports)
+        for r in records
+        if str(r.instance_id) in addresses
+    ]
+    closed = probe(targets) if targets else {}
+    for record in records:
+        # No answer about an instance (no private address any more) counts as every port closed
+        ports_verdict(record, closed.get(str(record.instance_id), tuple(record.check_ports)))
 
 
 def conclude(
