@@ -30,6 +30,13 @@ those) as it is, exactly what the serializer makes of it; binary values still go
 CreateStateMachine validates a definition by parsing it with the ANTLR parser (about 0.2 s for
 MigrateWave's), and every test deploys the same few definitions: a definition that parsed once
 parses again, so it is validated once per process (one that fails fails every time).
+
+Retries: botocore backs off between the attempts of a throttled call with `time.sleep` in
+`botocore.endpoint`: a real sleep inside an actor, which holds the clock still, so the backoff
+passed no virtual time and cost real seconds (two minutes of a throttled wave's wall time).
+`_instant_backoff` keeps the virtual semantics and drops the wall time. A backoff in virtual time
+would deadlock: the Lambda router runs one invocation at a time, and an actor waiting for the
+router's lock is runnable, so the clock could never reach the sleeper's deadline.
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ import time
 from typing import TYPE_CHECKING, Any, cast
 from unittest import mock
 
+import botocore.endpoint
 import jsonpath_ng.ext.parser
 import jsonpath_ng.parser
 from moto.core.serialize import BaseJSONSerializer
@@ -275,6 +283,16 @@ class _VirtualTime:
         return getattr(time, name)
 
 
+class _InstantBackoff:
+    """botocore.endpoint's `time`: a retry goes again at once (see the module's docstring)."""
+
+    def sleep(self, seconds: float) -> None:
+        del seconds
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
 class _VirtualThreading:
     """The `threading` module, with the engine's threads and events on the virtual clock."""
 
@@ -330,6 +348,7 @@ def engine_patches(clock: VirtualClock) -> list[Any]:
     }
     patches = [
         *engine_time_patches(clock),
+        mock.patch.object(botocore.endpoint, "time", _InstantBackoff()),
         mock.patch.object(DynamoHandler, "call_action", _serialized(DynamoHandler.call_action)),
         *dynamodb_query_patches(),
         mock.patch.object(

@@ -16,6 +16,7 @@ from typing import Any
 from unittest import mock
 
 import boto3
+import botocore.endpoint
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
@@ -130,3 +131,20 @@ def test_a_definition_is_parsed_once_to_validate_and_an_invalid_one_fails_every_
     assert parses.count(invalid) == 2
     assert all("ASLParserException" in why and "Nope" in why for why in refused)
     assert created == ["a", "b", "c"]
+
+
+def test_a_throttled_calls_backoff_costs_no_wall_time() -> None:
+    # botocore sleeps between the attempts of a throttled call; inside the emulation that sleep
+    # held the clock still and cost real seconds (two minutes of a throttled wave).
+    patches = engine_patches(VirtualClock())
+    for patch in patches:
+        patch.start()
+    try:
+        with mock.patch("time.sleep") as real_sleep:
+            botocore.endpoint.time.sleep(20)
+            assert botocore.endpoint.time.monotonic() > 0  # the rest of `time` is the real one
+        real_sleep.assert_not_called()
+    finally:
+        for patch in reversed(patches):
+            patch.stop()
+    assert botocore.endpoint.time is time
