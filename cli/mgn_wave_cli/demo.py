@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,11 @@ if TYPE_CHECKING:
 DEMO_OUTPUT = Path("demo-output")
 # Ends the demo accepts as a verdict; anything else (a crash, an unexpected error) fails it.
 VERDICTS = {("SUCCEEDED", None), ("FAILED", "PreflightBlocked")}
+
+
+def _whole_seconds(elapsed: timedelta) -> timedelta:
+    # MGN's events reach the stack half a second after they are sent: whole seconds read better.
+    return timedelta(seconds=round(elapsed.total_seconds()))
 
 
 def _path(result: ExecutionResult) -> str:
@@ -85,7 +91,7 @@ def run_demo(console: Console, scenario_names: list[str]) -> int:
             elapsed = time.perf_counter() - started
             console.print(
                 Panel(
-                    f"MigrateWave {verdict}: {simulated} of simulated time in {elapsed:.1f}s wall time",
+                    f"MigrateWave {verdict}: {_whole_seconds(simulated)} of simulated time in {elapsed:.1f}s wall time",
                     style=style,
                     expand=False,
                 )
