@@ -8,7 +8,7 @@ import hashlib
 from typing import TYPE_CHECKING
 
 from mgn_wave.adapters.errors import aws_call
-from mgn_wave.core.timeutil import utcnow
+from mgn_wave.core import timeutil
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -32,7 +32,7 @@ class LaunchTokenStore:
         self._table = table_name
 
     def put(self, key: str, execution: str, token: str, ttl_seconds: int) -> None:
-        expires = int(utcnow().timestamp()) + ttl_seconds
+        expires = int(timeutil.utcnow().timestamp()) + ttl_seconds
         with aws_call("dynamodb:PutItem"):
             self._client.put_item(
                 TableName=self._table,
@@ -47,7 +47,7 @@ class LaunchTokenStore:
 
     def waiting(self, key: str) -> list[tuple[str, str, int]]:
         """(execution, token, expiresAt) of every wait under `key` that has not expired."""
-        now = int(utcnow().timestamp())
+        now = int(timeutil.utcnow().timestamp())
         found: list[tuple[str, str, int]] = []
         with aws_call("dynamodb:Query"):
             for page in self._client.get_paginator("query").paginate(
