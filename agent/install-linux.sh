@@ -37,19 +37,19 @@ readonly HOSTS_END="# END mgn-wave"
 readonly HOSTS_FILE_PATTERN='^/[A-Za-z0-9._/-]+$'
 
 # Allow-lists: verbatim copies of functions/mgn_wave/agent_install/parameters.py (a static test holds
-# them equal). Only syntax that POSIX ERE, Python, Go and .NET read alike.
+# them equal). Only syntax that POSIX ERE, Python, Go and .NET read alike. Lists have item patterns.
 readonly IPV4_PATTERN='^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$'
 readonly MODE_PATTERN='^(probe|install)$'
 readonly REGION_PATTERN='^[a-z]{2,4}(-[a-z]+){1,2}-[0-9]{1,2}$'
 readonly S3_ENDPOINT_PATTERN='^vpce-[0-9a-f]{8,17}-[a-z0-9]{8}\.s3\.[a-z]{2,4}(-[a-z]+){1,2}-[0-9]{1,2}\.vpce\.amazonaws\.com(\.cn)?$'
 readonly S3_ENDPOINT_FORM_PATTERN='^(installer-bucket|bucket|regional)$'
 readonly MGN_ENDPOINT_PATTERN='^(vpce-[0-9a-f]{8,17}-[a-z0-9]{8}\.mgn\.[a-z]{2,4}(-[a-z]+){1,2}-[0-9]{1,2}\.vpce\.amazonaws\.com(\.cn)?)?$'
-readonly HOSTS_ENTRIES_PATTERN='^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3} ([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.){1,6}amazonaws\.com(\.cn)?(,(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3} ([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.){1,6}amazonaws\.com(\.cn)?){0,7})?$'
+readonly HOSTS_ENTRY_PATTERN='^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3} ([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.){1,6}amazonaws\.com(\.cn)?$'
 readonly NODE_ID_PATTERN='^(i-([0-9a-f]{8}|[0-9a-f]{17})|mi-[0-9a-f]{17})$'
 readonly USER_PROVIDED_ID_PATTERN='^((i-([0-9a-f]{8}|[0-9a-f]{17})|mi-[0-9a-f]{17}))?$'
-readonly WAVE_TAGS_PATTERN='^([A-Za-z0-9][A-Za-z0-9_.:/+@-]{0,127}=[A-Za-z0-9_.:/+@-]{0,255}( [A-Za-z0-9][A-Za-z0-9_.:/+@-]{0,127}=[A-Za-z0-9_.:/+@-]{0,255}){0,9})?$'
-readonly PROBE_HOSTS_PATTERN='^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?){1,7}(,[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?){1,7}){0,7})?$'
-readonly EXPECTED_CIDRS_PATTERN='^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}/([0-9]|[12][0-9]|3[0-2])(,(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}/([0-9]|[12][0-9]|3[0-2])){0,7}$'
+readonly WAVE_TAG_PATTERN='^[A-Za-z0-9][A-Za-z0-9_.:/+@-]{0,127}=[A-Za-z0-9_.:/+@-]{0,255}$'
+readonly PROBE_HOST_PATTERN='^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?){1,7}$'
+readonly EXPECTED_CIDR_PATTERN='^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}/([0-9]|[12][0-9]|3[0-2])$'
 readonly MIN_FREE_DISK_MIB_PATTERN='^(0|[1-9][0-9]{0,6})$'
 readonly ACCESS_KEY_ID_PATTERN='^(ASIA[A-Z0-9]{16})?$'
 readonly SECRET_ACCESS_KEY_PATTERN='^([A-Za-z0-9/+]{40})?$'
@@ -71,6 +71,9 @@ hosts_entry_list=()
 wave_tag_list=()
 probe_host_list=()
 expected_cidr_list=()
+# The names the probe, the downloads and the installer use; what resolve_ipv4 found.
+installer_host="" hashes_host="" installer_s3_endpoint="" mgn_host=""
+resolved=()
 finding_codes=()
 finding_details=()
 workdir=""
@@ -89,23 +92,24 @@ add_finding() {
   finding_details+=("$2")
 }
 
-json_string() {
-  local text=$1
+# Appends $1, then $2 as a JSON string, to the variable json of emit_result: no subshell a field.
+append_json() {
+  local text=$2
   text=${text//\\/\\\\}
   text=${text//\"/\\\"}
   text=${text//[^[:print:]]/ }
-  printf '"%s"' "$text"
+  json+="$1\"${text}\""
 }
 
 emit_result() {
-  local status=$1 reason=$2 server_id=${3:-} json index count
+  local status=$1 reason=$2 server_id=${3:-} json="" comma="" index count
   if (( result_emitted )); then
     return 0
   fi
   result_emitted=1
-  json="{\"v\":1,\"status\":$(json_string "$status")"
+  append_json '{"v":1,"status":' "$status"
   if [[ -n $server_id ]]; then
-    json+=",\"sourceServerId\":$(json_string "$server_id")"
+    append_json ',"sourceServerId":' "$server_id"
   fi
   json+=",\"findings\":["
   count=${#finding_codes[@]}
@@ -113,13 +117,13 @@ emit_result() {
     count=$MAX_FINDINGS
   fi
   for (( index = 0; index < count; index++ )); do
-    if (( index > 0 )); then
-      json+=","
-    fi
-    json+="{\"code\":$(json_string "${finding_codes[index]}"),\"detail\":$(json_string "${finding_details[index]:0:160}")}"
+    append_json "${comma}{\"code\":" "${finding_codes[index]}"
+    comma=","
+    append_json ',"detail":' "${finding_details[index]:0:160}"
+    json+="}"
   done
-  json+="],\"reason\":$(json_string "${reason:0:300}")}"
-  printf '%s %s\n' "$RESULT_MARKER" "$json"
+  append_json '],"reason":' "${reason:0:300}"
+  printf '%s %s}\n' "$RESULT_MARKER" "$json"
 }
 
 # The last line, then the exit status the invocation reports.
@@ -133,16 +137,17 @@ finish() {
 }
 
 # A line of someone else's output, made safe to show: credentials removed, non-printable
-# characters replaced, cut short, and prefixed so that it can never pass for the result line.
+# characters replaced, cut short, into the variable named $1; shown prefixed by "| " so that it can
+# never pass for the result line.
 scrub_line() {
-  local line=$1 secret
+  local scrubbed=$2 secret
   for secret in "$access_key_id" "$secret_access_key" "$session_token"; do
     if [[ -n $secret ]]; then
-      line=${line//"$secret"/[REDACTED]}
+      scrubbed=${scrubbed//"$secret"/[REDACTED]}
     fi
   done
-  line=${line//[^[:print:]]/?}
-  printf '| %s\n' "${line:0:MAX_ECHO_CHARS}"
+  scrubbed=${scrubbed//[^[:print:]]/?}
+  printf -v "$1" '%s' "${scrubbed:0:MAX_ECHO_CHARS}"
 }
 
 # shellcheck disable=SC2329  # invoked by the EXIT trap
@@ -169,12 +174,24 @@ trap 'exit 143' TERM
 
 # --- parameters ----------------------------------------------------------------------------------
 
-# Check one value against its allow-list; the value itself is never shown.
+# Check one value against its allow-list; the value itself is never shown. A list (separator, most
+# items, optional|required) goes item by item, as cheaper (ListForm in
+# functions/mgn_wave/agent_install/parameters.py; `read -a` drops a last empty item). Any other
+# value is one item: no allow-list admits a newline.
 allow_listed() {
-  local name=$1 value=$2 pattern=$3
-  if (( ${#value} <= MAX_VALUE_CHARS )) && [[ $value =~ $pattern ]]; then
+  local name=$1 value=$2 pattern=$3 separator=${4:-$'\n'} left=${5:-1} rest=$2 item
+  if [[ -z $value && ${6:-} == optional ]]; then
     return 0
   fi
+  while (( ${#value} <= MAX_VALUE_CHARS && left-- > 0 )); do
+    item=${rest%%"$separator"*}
+    if [[ ! $item =~ $pattern ]]; then
+      break
+    elif [[ $item == "$rest" ]]; then
+      return 0
+    fi
+    rest=${rest#*"$separator"}
+  done
   add_finding PARAMETER_REJECTED "${name} does not match its allow-list (value not shown)"
   return 1
 }
@@ -207,11 +224,11 @@ read_parameters() {
   allow_listed S3Endpoint "$s3_endpoint" "$S3_ENDPOINT_PATTERN" || ok=0
   allow_listed S3EndpointForm "$s3_endpoint_form" "$S3_ENDPOINT_FORM_PATTERN" || ok=0
   allow_listed MgnEndpoint "$mgn_endpoint" "$MGN_ENDPOINT_PATTERN" || ok=0
-  allow_listed HostsEntries "$hosts_entries" "$HOSTS_ENTRIES_PATTERN" || ok=0
+  allow_listed HostsEntries "$hosts_entries" "$HOSTS_ENTRY_PATTERN" ',' 8 optional || ok=0
   allow_listed UserProvidedId "$user_provided_id" "$USER_PROVIDED_ID_PATTERN" || ok=0
-  allow_listed WaveTags "$wave_tags" "$WAVE_TAGS_PATTERN" || ok=0
-  allow_listed ProbeHosts "$probe_hosts" "$PROBE_HOSTS_PATTERN" || ok=0
-  allow_listed ExpectedCidrs "$expected_cidrs" "$EXPECTED_CIDRS_PATTERN" || ok=0
+  allow_listed WaveTags "$wave_tags" "$WAVE_TAG_PATTERN" ' ' 10 optional || ok=0
+  allow_listed ProbeHosts "$probe_hosts" "$PROBE_HOST_PATTERN" ',' 8 optional || ok=0
+  allow_listed ExpectedCidrs "$expected_cidrs" "$EXPECTED_CIDR_PATTERN" ',' 8 required || ok=0
   allow_listed MinFreeDiskMiB "$min_free" "$MIN_FREE_DISK_MIB_PATTERN" || ok=0
   allow_listed AccessKeyId "$access_key_id" "$ACCESS_KEY_ID_PATTERN" || ok=0
   allow_listed SecretAccessKey "$secret_access_key" "$SECRET_ACCESS_KEY_PATTERN" || ok=0
@@ -240,6 +257,16 @@ read_parameters() {
   IFS=' ' read -r -a wave_tag_list <<< "$wave_tags"
   IFS=',' read -r -a probe_host_list <<< "$probe_hosts"
   IFS=',' read -r -a expected_cidr_list <<< "$expected_cidrs"
+  installer_host="aws-application-migration-service-${region}.bucket.${s3_endpoint}"
+  hashes_host="aws-application-migration-service-hashes-${region}.bucket.${s3_endpoint}"
+  # The installer's --s3-endpoint, in the form S3EndpointForm names (installer_s3_endpoint in
+  # functions/mgn_wave/agent_install/parameters.py). The probe resolves this very name.
+  case $s3_endpoint_form in
+    bucket) installer_s3_endpoint="bucket.${s3_endpoint}" ;;
+    regional) installer_s3_endpoint=$s3_endpoint ;;
+    *) installer_s3_endpoint=$installer_host ;;
+  esac
+  mgn_host=${mgn_endpoint:-mgn.${region}.amazonaws.com}
   consistent_parameters
 }
 
@@ -273,78 +300,34 @@ consistent_parameters() {
   (( ok ))
 }
 
-# --- the probe -----------------------------------------------------------------------------------
-
-installer_host() {
-  printf 'aws-application-migration-service-%s.bucket.%s' "$region" "$s3_endpoint"
-}
-
-hashes_host() {
-  printf 'aws-application-migration-service-hashes-%s.bucket.%s' "$region" "$s3_endpoint"
-}
-
-# The installer's --s3-endpoint, in the form S3EndpointForm names (installer_s3_endpoint in
-# functions/mgn_wave/agent_install/parameters.py). The probe resolves this very name.
-installer_s3_endpoint() {
-  case $s3_endpoint_form in
-    bucket) printf 'bucket.%s' "$s3_endpoint" ;;
-    regional) printf '%s' "$s3_endpoint" ;;
-    *) installer_host ;;
-  esac
-}
-
-mgn_host() {
-  if [[ -n $mgn_endpoint ]]; then
-    printf '%s' "$mgn_endpoint"
-  else
-    printf 'mgn.%s.amazonaws.com' "$region"
-  fi
-}
-
-# The IPv4 addresses a name resolves to, one a line. A name pinned by HostsEntries resolves to
-# its pin, as it will once the hosts block is written, so the probe changes nothing.
-resolve_ipv4() {
-  local name=$1 entry answer address
-  for entry in ${hosts_entry_list[@]+"${hosts_entry_list[@]}"}; do
-    if [[ ${entry#* } == "$name" ]]; then
-      printf '%s\n' "${entry%% *}"
-      return 0
-    fi
-  done
-  answer=$(getent ahostsv4 "$name" 2>/dev/null) || return 0
-  while read -r address _; do
-    if [[ $address =~ $IPV4_PATTERN ]]; then
-      printf '%s\n' "$address"
-    fi
-  done <<< "$answer" | sort -u
-  return 0
-}
-
+# The helpers below set the variable named $1 (printf -v, arrays): $(...) forks a subshell a call.
 ipv4_number() {
   local a b c d
-  IFS=. read -r a b c d <<< "$1"
-  printf '%s' $(( (a << 24) | (b << 16) | (c << 8) | d ))
+  IFS=. read -r a b c d <<< "$2"
+  printf -v "$1" '%s' $(( (a << 24) | (b << 16) | (c << 8) | d ))
 }
 
 cidr_mask() {
-  local bits=$1
-  printf '%s' $(( bits == 0 ? 0 : (0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF ))
+  printf -v "$1" '%s' $(( $2 == 0 ? 0 : (0xFFFFFFFF << (32 - $2)) & 0xFFFFFFFF ))
 }
 
 canonical_cidr() {
-  local network
-  network=$(ipv4_number "${1%/*}")
-  (( (network & $(cidr_mask "${1#*/}")) == network ))
+  local network mask
+  ipv4_number network "${1%/*}"
+  cidr_mask mask "${1#*/}"
+  (( (network & mask) == network ))
 }
 
 # Inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 (functions/mgn_wave/agent_install/parameters.py
 # PRIVATE_NETWORKS).
 private_cidr() {
-  local network bits range
-  network=$(ipv4_number "${1%/*}")
+  local network bits range mask range_network
+  ipv4_number network "${1%/*}"
   bits=${1#*/}
   for range in 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16; do
-    if (( bits >= ${range#*/} )) && (( (network & $(cidr_mask "${range#*/}")) == $(ipv4_number "${range%/*}") )); then
+    cidr_mask mask "${range#*/}"
+    ipv4_number range_network "${range%/*}"
+    if (( bits >= ${range#*/} )) && (( (network & mask) == range_network )); then
       return 0
     fi
   done
@@ -352,17 +335,38 @@ private_cidr() {
 }
 
 inside_expected_cidrs() {
-  local address network bits mask cidr
-  address=$(ipv4_number "$1")
+  local address network mask cidr
+  ipv4_number address "$1"
   for cidr in "${expected_cidr_list[@]}"; do
-    bits=${cidr#*/}
-    network=$(ipv4_number "${cidr%/*}")
-    mask=$(( bits == 0 ? 0 : (0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF ))
+    ipv4_number network "${cidr%/*}"
+    cidr_mask mask "${cidr#*/}"
     if (( (address & mask) == (network & mask) )); then
       return 0
     fi
   done
   return 1
+}
+
+# --- the probe -----------------------------------------------------------------------------------
+
+# The IPv4 addresses a name resolves to, once each, in resolved. A name pinned by HostsEntries
+# resolves to its pin, as it will once the hosts block is written, so the probe changes nothing;
+# verify_pins asks getent alone (pins=ignored).
+resolve_ipv4() {
+  local name=$1 pins=${2:-} entry answer address
+  resolved=()
+  for entry in ${hosts_entry_list[@]+"${hosts_entry_list[@]}"}; do
+    if [[ -z $pins && ${entry#* } == "$name" ]]; then
+      resolved=("${entry%% *}")
+      return 0
+    fi
+  done
+  answer=$(getent ahostsv4 "$name" 2>/dev/null) || return 0
+  while read -r address _; do
+    if [[ " ${resolved[*]-} " != *" ${address} "* && $address =~ $IPV4_PATTERN ]]; then
+      resolved+=("$address")
+    fi
+  done <<< "$answer"
 }
 
 # TCP 443 reachable? bash's /dev/tcp under `timeout`. The emulated fleet puts a command
@@ -391,47 +395,46 @@ probe_root() {
   fi
 }
 
+# /, /var/lib and TMPDIR's file systems, each once, from one df: per path a line whose 4th field is
+# the free KiB and 6th the mount point.
 probe_disk() {
-  local path free_kib mount seen=" "
-  for path in / /var/lib "${TMPDIR:-/tmp}"; do
-    if [[ ! -d $path ]]; then
-      continue
-    fi
-    read -r free_kib mount < <(df -Pk -- "$path" 2>/dev/null | awk 'NR == 2 {print $4, $6}') || continue
-    if [[ -z ${free_kib:-} || $seen == *" ${mount} "* ]]; then
+  local listing free_kib mount seen=" "
+  listing=$(df -Pk -- / /var/lib "${TMPDIR:-/tmp}" 2>/dev/null) || true
+  while read -r _ _ _ free_kib _ mount _; do
+    # Not a count (the header): skipped, never evaluated by (( )).
+    if [[ -z $free_kib || $free_kib == *[!0-9]* || $seen == *" ${mount} "* ]]; then
       continue
     fi
     seen+="${mount} "
     if (( free_kib / 1024 < min_free_disk_mib )); then
       add_finding SOURCE_DISK_LOW "${mount} has $(( free_kib / 1024 )) MiB free; ${min_free_disk_mib} MiB needed"
     fi
-  done
+  done <<< "$listing"
 }
 
 probe_network() {
-  local host address addresses outside blocked
-  local -a hosts=(${probe_host_list[@]+"${probe_host_list[@]}"})
-  hosts+=("$(installer_host)" "$(hashes_host)" "$(installer_s3_endpoint)" "$(mgn_host)")
+  local host address outside blocked
+  local -a hosts=(${probe_host_list[@]+"${probe_host_list[@]}"} "$installer_host" "$hashes_host" "$installer_s3_endpoint" "$mgn_host")
   local -A probed=()
   for host in "${hosts[@]}"; do
     if [[ -n ${probed[$host]:-} ]]; then
       continue
     fi
     probed[$host]=1
-    addresses=$(resolve_ipv4 "$host")
-    if [[ -z $addresses ]]; then
+    resolve_ipv4 "$host"
+    if (( ${#resolved[@]} == 0 )); then
       add_finding SOURCE_DNS_UNRESOLVED "${host} has no IPv4 address"
       continue
     fi
     outside=""
     blocked=""
-    while read -r address; do
+    for address in "${resolved[@]}"; do
       if ! inside_expected_cidrs "$address"; then
         outside+=" ${address}"
       elif ! tcp_443_open "$address"; then
         blocked+=" ${address}"
       fi
-    done <<< "$addresses"
+    done
     if [[ -n $outside ]]; then
       add_finding SOURCE_DNS_NOT_PRIVATE "${host} resolves to${outside}, outside ${expected_cidr_list[*]}"
     fi
@@ -493,18 +496,18 @@ verify_pins() {
   local hosts_file=$1 backup=$2 entry name answer wrong=0
   for entry in "${hosts_entry_list[@]}"; do
     name=${entry#* }
-    answer=$(getent ahostsv4 "$name" 2>/dev/null | awk '{print $1}' | sort -u | tr '\n' ' ') || answer=""
-    if [[ $answer != "${entry%% *} " ]]; then
-      add_finding SOURCE_DNS_NOT_PRIVATE "${name} resolves to ${answer:-nothing }despite the pin ${entry%% *} in ${hosts_file}"
+    resolve_ipv4 "$name" ignored
+    answer=${resolved[*]-}
+    if [[ $answer != "${entry%% *}" ]]; then
+      add_finding SOURCE_DNS_NOT_PRIVATE "${name} resolves to ${answer:-nothing} despite the pin ${entry%% *} in ${hosts_file}"
       wrong=1
     fi
   done
   if (( wrong )); then
     if [[ -n $backup ]]; then
       cat -- "$backup" > "$hosts_file"
-      finish PROBE_FAILED "the hosts entries do not decide what the pinned names resolve to (check the hosts line of /etc/nsswitch.conf); ${hosts_file} was put back as it was"
     fi
-    finish PROBE_FAILED "the hosts entries do not decide what the pinned names resolve to (check the hosts line of /etc/nsswitch.conf)"
+    finish PROBE_FAILED "the hosts entries do not decide what the pinned names resolve to (check the hosts line of /etc/nsswitch.conf)${backup:+; ${hosts_file} was put back as it was}"
   fi
 }
 
@@ -520,12 +523,12 @@ apply_hosts_entries() {
   fi
   current=""
   if [[ -f $hosts_file ]]; then
-    current=$(cat -- "$hosts_file")
+    current=$(< "$hosts_file")
   fi
   for entry in "${hosts_entry_list[@]}"; do
     names+="${entry#* } "
   done
-  if ! kept=$(printf '%s\n' "$current" | hosts_without_block "$names" 2>"${workdir}/hosts.err"); then
+  if ! kept=$(hosts_without_block "$names" <<< "$current" 2>"${workdir}/hosts.err"); then
     line=$(head -c 16 -- "${workdir}/hosts.err" | tr -cd '0-9')
     finish INSTALL_FAILED "${hosts_file} line ${line:-?} has a '${HOSTS_BEGIN}' or '${HOSTS_END}' marker without its pair; nothing was changed: fix or remove the marker by hand"
   fi
@@ -581,20 +584,24 @@ last_curl_error() {
 }
 
 download_and_verify() {
-  local installer=$1 hash_file="${workdir}/${INSTALLER_NAME}.sha512" expected actual
-  if ! fetch "https://$(installer_host)/latest/linux/${INSTALLER_NAME}" "$installer"; then
-    finish DOWNLOAD_FAILED "could not download the installer from $(installer_host): $(last_curl_error)"
+  local installer=$1 hash_file="${workdir}/${INSTALLER_NAME}.sha512" expected="" actual
+  if ! fetch "https://${installer_host}/latest/linux/${INSTALLER_NAME}" "$installer"; then
+    finish DOWNLOAD_FAILED "could not download the installer from ${installer_host}: $(last_curl_error)"
   fi
-  if ! fetch "https://$(hashes_host)/latest/linux/${INSTALLER_NAME}.sha512" "$hash_file"; then
+  if ! fetch "https://${hashes_host}/latest/linux/${INSTALLER_NAME}.sha512" "$hash_file"; then
     rm -f -- "$installer"
-    finish DOWNLOAD_FAILED "could not download the installer's SHA-512 from $(hashes_host): $(last_curl_error)"
+    finish DOWNLOAD_FAILED "could not download the installer's SHA-512 from ${hashes_host}: $(last_curl_error)"
   fi
-  expected=$(head -c 1024 -- "$hash_file" | tr -d '\r' | awk 'NR == 1 {print tolower($1)}')
+  # The first field of the first line (within 1,024 bytes), carriage returns removed, lower case.
+  read -r -n 1024 expected _ < "$hash_file" || true
+  expected=${expected//$'\r'/}
+  expected=${expected,,}
   if [[ ! $expected =~ ^[0-9a-f]{128}$ ]]; then
     rm -f -- "$installer"
     finish DOWNLOAD_FAILED "the published SHA-512 is not 128 hex digits"
   fi
-  actual=$(sha512sum -- "$installer" | awk '{print $1}')
+  actual=$(sha512sum -- "$installer")
+  actual=${actual%% *}
   if [[ $actual != "$expected" ]]; then
     rm -f -- "$installer"
     finish CHECKSUM_MISMATCH "the installer's SHA-512 differs from the published one; it was deleted and not run"
@@ -603,14 +610,15 @@ download_and_verify() {
 }
 
 run_installer() {
-  local installer=$1 install_log="${workdir}/installer.log" rc line server_id last_error
-  local -a arguments=(
+  local installer=$1 install_log="${workdir}/installer.log" rc line last_line="" shown rest start
+  local server_id="" last_error=""
+  local -a lines=() arguments=(
     --region "$region"
     --aws-access-key-id "$access_key_id"
     --aws-secret-access-key "$secret_access_key"
     --aws-session-token "$session_token"
     --no-prompt
-    --s3-endpoint "$(installer_s3_endpoint)"
+    --s3-endpoint "$installer_s3_endpoint"
     --user-provided-id "$user_provided_id"
   )
   if [[ -n $mgn_endpoint ]]; then
@@ -620,28 +628,39 @@ run_installer() {
     arguments+=(--tags "${wave_tag_list[@]}")
   fi
   chmod 0700 -- "$installer"
-  log "install: running ${INSTALLER_NAME} (region ${region}, s3 endpoint $(installer_s3_endpoint)${mgn_endpoint:+, endpoint ${mgn_endpoint}})"
+  log "install: running ${INSTALLER_NAME} (region ${region}, s3 endpoint ${installer_s3_endpoint}${mgn_endpoint:+, endpoint ${mgn_endpoint}})"
   # The flags are the only way the installer documents for credentials (docs/mgn-facts.md 3.2); they are
   # visible in this node's process list while it runs.
   rc=0
   (cd -- "$workdir" && "$installer" "${arguments[@]}") >"$install_log" 2>&1 </dev/null || rc=$?
   unset arguments
 
+  # In bash, not tail|grep: the last source server ID on a line that names one (match after match
+  # as `grep -o`), the last line naming an error or failure (else the last line) as `grep -i`.
+  mapfile -t lines < "$install_log"
+  for line in ${lines[@]+"${lines[@]}"}; do
+    rest=${line#*"source server ID"}
+    while [[ $rest != "$line" && $rest =~ s-[0-9a-zA-Z]{17} ]]; do
+      server_id=${BASH_REMATCH[0]}
+      rest=${rest#*"$server_id"}
+    done
+    if [[ ${line,,} == *error* || ${line,,} == *fail* ]]; then
+      last_error=$line
+    fi
+    last_line=$line
+  done
   log "install: installer exited ${rc}; its last ${OUTPUT_TAIL_LINES} lines:"
-  while IFS= read -r line || [[ -n $line ]]; do
-    scrub_line "$line"
-  done < <(tail -n "$OUTPUT_TAIL_LINES" -- "$install_log")
+  start=$(( ${#lines[@]} > OUTPUT_TAIL_LINES ? ${#lines[@]} - OUTPUT_TAIL_LINES : 0 ))
+  for line in ${lines[@]+"${lines[@]:start}"}; do
+    scrub_line shown "$line"
+    printf '| %s\n' "$shown"
+  done
 
-  server_id=$(grep -E 'source server ID' -- "$install_log" | grep -oE 's-[0-9a-zA-Z]{17}' | tail -n 1 || true)
   if (( rc == 0 )) && [[ -n $server_id ]]; then
     finish INSTALLED "the AWS Replication Agent is installed" "$server_id"
   fi
-  last_error=$(grep -iE 'error|fail' -- "$install_log" | tail -n 1 || true)
-  if [[ -z $last_error ]]; then
-    last_error=$(tail -n 1 -- "$install_log" || true)
-  fi
-  last_error=$(scrub_line "$last_error")
-  finish INSTALL_FAILED "the installer exited ${rc} without a source server ID: ${last_error#| }"
+  scrub_line shown "${last_error:-$last_line}"
+  finish INSTALL_FAILED "the installer exited ${rc} without a source server ID: ${shown}"
 }
 
 # --- main ----------------------------------------------------------------------------------------

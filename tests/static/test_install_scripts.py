@@ -30,6 +30,10 @@ LINUX_CODE = _code(LINUX)
 WINDOWS_CODE = _code(WINDOWS)
 SHIMS = Path(sandbox.__file__).with_name("shims")
 PATTERN_CONSTANTS = [name for name in dir(parameters) if name.endswith("_PATTERN")]
+LISTS = [spec for spec in DOCUMENT_PARAMETERS if spec.items is not None]
+# The Linux script checks lists item by item: it holds the item patterns, the other scripts the whole ones.
+WHOLE_LIST_PATTERNS = {spec.pattern for spec in LISTS}
+ITEM_PATTERNS = {spec.items.item_pattern for spec in LISTS if spec.items is not None}
 
 
 def _shellcheck() -> str:
@@ -56,8 +60,25 @@ def test_install_script_allow_lists_are_verbatim_copies_of_the_python_ones(const
     # Given
     pattern = getattr(parameters, constant)
     # Then: a drifted copy fails here, naming the constant
-    assert f"readonly {constant}='{pattern}'" in LINUX
-    assert f"'{pattern}'" in WINDOWS
+    if pattern in WHOLE_LIST_PATTERNS:
+        assert f"'{pattern}'" not in LINUX, "bash compiles it on every check: the Linux script uses the items'"
+    else:
+        assert f"readonly {constant}='{pattern}'" in LINUX
+    if pattern not in ITEM_PATTERNS:
+        assert f"'{pattern}'" in WINDOWS
+
+
+@pytest.mark.parametrize("spec", LISTS, ids=lambda s: s.name)
+def test_install_script_linux_checks_each_list_with_its_item_pattern_separator_and_count(
+    spec: parameters.DocumentParameter,
+) -> None:
+    # Given the list's form and the constant that holds its item pattern
+    assert spec.items is not None
+    constant = next(c for c in PATTERN_CONSTANTS if getattr(parameters, c) == spec.items.item_pattern)
+    presence = "required" if spec.items.required else "optional"
+    # Then the script checks the parameter with exactly that form
+    call = f'allow_listed {spec.name} "${spec.field}" "${constant}" \'{spec.items.separator}\' {spec.items.max_items} {presence}'
+    assert call in LINUX_CODE
 
 
 @pytest.mark.parametrize("spec", DOCUMENT_PARAMETERS, ids=lambda s: s.name)
@@ -228,7 +249,7 @@ def test_install_script_linux_calls_curl_with_q_first() -> None:
 
 
 def test_install_scripts_pass_the_chosen_s3_endpoint_form_to_the_installer() -> None:
-    assert '--s3-endpoint "$(installer_s3_endpoint)"' in LINUX_CODE
+    assert '--s3-endpoint "$installer_s3_endpoint"' in LINUX_CODE
     assert "'--s3-endpoint', $installerS3Endpoint," in WINDOWS_CODE
 
 
@@ -236,5 +257,5 @@ def test_install_scripts_read_the_source_server_id_in_the_form_of_mgn_wave_ids()
     # The scripts cannot import Python: their copy of the ID form is held to the one home here
     from mgn_wave.core import ids
 
-    assert f"grep -oE '{ids.SOURCE_SERVER_ID}'" in LINUX_CODE
+    assert f"=~ {ids.SOURCE_SERVER_ID} ]]" in LINUX_CODE
     assert f"-cmatch '({ids.SOURCE_SERVER_ID})'" in WINDOWS_CODE

@@ -135,6 +135,7 @@ class NodeSandbox:
         for stale in ("curl.log", "registration-request", "registration-response", "stdout", "stderr"):
             (self.state / stale).unlink(missing_ok=True)
         shutil.rmtree(self.state / "installer-calls", ignore_errors=True)
+        (self.state / "installer-calls").mkdir()  # the fake installer's call log: no mkdir process per call
         script_path = self.state / "_script.sh"
         with _SPAWN_LOCK:
             script_path.write_text(script)

@@ -9,7 +9,9 @@ SendCommand's `Parameters`. The same allow-list patterns are
   `DOCUMENT_PARAMETERS`, so the document cannot drift from this module), which SSM checks before
   the command reaches a node;
 - copied verbatim into `agent/install-linux.sh` and `agent/install-windows.ps1`, which check every
-  value again on the node before using it (a static test holds the copies equal to these).
+  value again on the node before using it (a static test holds the copies equal to these). The
+  Linux script checks a list-valued parameter item by item (`ListForm`): it holds the item
+  patterns, and the whole-value patterns are built from them here.
 
 The patterns use only what Python `re`, POSIX ERE (bash `[[ =~ ]]` under `LC_ALL=C`), Go `regexp`
 (the SSM Agent) and .NET agree on: explicit ASCII classes (never `\\d`/`\\w`, which match Unicode
@@ -45,6 +47,35 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 # --- allow-list patterns -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListForm:
+    """A list-valued parameter: items that each match `item`, joined by `separator`, at most
+    `max_items` of them; empty unless `required`. No item can contain the separator, so a value
+    splits one way only, and checking it item by item gives the whole pattern's verdict.
+
+    Why both forms: bash compiles a regex each time `[[ =~ ]]` runs, and glibc expands a bounded
+    repeat of a group by copying it, so the whole-value pattern of a list (the item repeated up
+    to `max_items` times) costs tens of milliseconds per check on a node, one item about one. The
+    Linux script splits the value and checks each item with `item_pattern`; the document's
+    `allowedPattern`, Python and the Windows script use `pattern`."""
+
+    item: str  # unanchored
+    separator: str
+    max_items: int
+    required: bool = False
+
+    @property
+    def item_pattern(self) -> str:
+        return "^" + self.item + "$"
+
+    @property
+    def pattern(self) -> str:
+        items = self.item + "(" + self.separator + self.item + "){0," + str(self.max_items - 1) + "}"
+        return "^" + items + "$" if self.required else "^(" + items + ")?$"
+
+
 # Building blocks (not parameters themselves).
 _OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"  # no leading zeros: bash reads 010 as octal
 _IPV4 = _OCTET + r"(\." + _OCTET + "){3}"
@@ -69,16 +100,24 @@ S3_ENDPOINT_PATTERN = "^" + _VPCE_LABEL + r"\.s3\." + _REGION + r"\.vpce\." + _A
 # bare `<S3Endpoint>`, which S3's published DNS entries (`*.vpce-…` only) do not answer.
 S3_ENDPOINT_FORM_PATTERN = "^(installer-bucket|bucket|regional)$"
 MGN_ENDPOINT_PATTERN = "^(" + _VPCE_LABEL + r"\.mgn\." + _REGION + r"\.vpce\." + _AWS_DOMAIN + ")?$"
-HOSTS_ENTRIES_PATTERN = "^(" + _IPV4 + " " + _AWS_NAME + "(," + _IPV4 + " " + _AWS_NAME + "){0,7})?$"
+HOSTS_ENTRIES = ListForm(_IPV4 + " " + _AWS_NAME, ",", 8)
+HOSTS_ENTRIES_PATTERN = HOSTS_ENTRIES.pattern
+HOSTS_ENTRY_PATTERN = HOSTS_ENTRIES.item_pattern
 _NODE_ID = ids.NODE_ID
 # The SSM Agent gives every command it runs AWS_SSM_INSTANCE_ID (amazon-ssm-agent executers.go):
 # the script checks it with NODE_ID_PATTERN and uses it when UserProvidedId is empty, so that one
 # SendCommand can serve 50 nodes, each registering under its own node ID.
 NODE_ID_PATTERN = "^" + _NODE_ID + "$"
 USER_PROVIDED_ID_PATTERN = "^(" + _NODE_ID + ")?$"
-WAVE_TAGS_PATTERN = "^(" + _TAG + "( " + _TAG + "){0,9})?$"
-PROBE_HOSTS_PATTERN = "^(" + _DNS_NAME + "(," + _DNS_NAME + "){0,7})?$"
-EXPECTED_CIDRS_PATTERN = "^" + _CIDR + "(," + _CIDR + "){0,7}$"
+WAVE_TAGS = ListForm(_TAG, " ", 10)
+WAVE_TAGS_PATTERN = WAVE_TAGS.pattern
+WAVE_TAG_PATTERN = WAVE_TAGS.item_pattern
+PROBE_HOSTS = ListForm(_DNS_NAME, ",", 8)
+PROBE_HOSTS_PATTERN = PROBE_HOSTS.pattern
+PROBE_HOST_PATTERN = PROBE_HOSTS.item_pattern
+EXPECTED_CIDRS = ListForm(_CIDR, ",", 8, required=True)
+EXPECTED_CIDRS_PATTERN = EXPECTED_CIDRS.pattern
+EXPECTED_CIDR_PATTERN = EXPECTED_CIDRS.item_pattern
 MIN_FREE_DISK_MIB_PATTERN = "^(0|[1-9][0-9]{0,6})$"  # no leading zeros: bash arithmetic reads 010 as octal
 # Credentials (README "Credentials"): the install Lambda assumes the install role for 900 s with a
 # session policy and sends the three values as ENV_VAR document parameters, the least-exposing
@@ -130,6 +169,7 @@ class DocumentParameter:
     form: str  # the allowed form, in words, for error messages and the document's description
     default: str | None = None
     sensitive: bool = False
+    items: ListForm | None = None  # a list: the form `pattern` is built from
 
 
 DOCUMENT_PARAMETERS: tuple[DocumentParameter, ...] = (
@@ -166,6 +206,7 @@ DOCUMENT_PARAMETERS: tuple[DocumentParameter, ...] = (
         "empty, or up to 8 'IP NAME' pairs separated by commas, NAME under amazonaws.com, like "
         "'192.168.128.10 mgn.us-east-1.amazonaws.com'",
         default="",
+        items=HOSTS_ENTRIES,
     ),
     DocumentParameter(
         "UserProvidedId",
@@ -182,6 +223,7 @@ DOCUMENT_PARAMETERS: tuple[DocumentParameter, ...] = (
         "empty, or up to 10 KEY=VALUE tags separated by spaces; KEY starts with a letter or digit; "
         "letters, digits and _ . : / + @ - only",
         default="",
+        items=WAVE_TAGS,
     ),
     DocumentParameter(
         "ProbeHosts",
@@ -190,6 +232,7 @@ DOCUMENT_PARAMETERS: tuple[DocumentParameter, ...] = (
         "empty, or up to 8 lower-case DNS names separated by commas (the node adds the installer, "
         "hash and mgn hosts itself)",
         default="",
+        items=PROBE_HOSTS,
     ),
     DocumentParameter(
         "ExpectedCidrs",
@@ -197,6 +240,7 @@ DOCUMENT_PARAMETERS: tuple[DocumentParameter, ...] = (
         EXPECTED_CIDRS_PATTERN,
         "1 to 8 private IPv4 networks (inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16) separated by "
         "commas, like 192.168.128.0/25 (the subnets of the endpoints' network interfaces)",
+        items=EXPECTED_CIDRS,
     ),
     DocumentParameter(
         "MinFreeDiskMiB",
