@@ -77,7 +77,8 @@ def test_install_script_linux_checks_each_list_with_its_item_pattern_separator_a
     constant = next(c for c in PATTERN_CONSTANTS if getattr(parameters, c) == spec.items.item_pattern)
     presence = "required" if spec.items.required else "optional"
     # Then the script checks the parameter with exactly that form
-    call = f'allow_listed {spec.name} "${spec.field}" "${constant}" \'{spec.items.separator}\' {spec.items.max_items} {presence}'
+    form = f"'{spec.items.separator}' {spec.items.max_items} {presence}"
+    call = f'allow_listed {spec.name} "${spec.field}" "${constant}" {form}'
     assert call in LINUX_CODE
 
 
