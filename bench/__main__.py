@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import coldstart, launch, payloads, transitions, watch
+from bench import coldstart, install_script, launch, payloads, transitions, watch
 from bench.results import record
 from bench.scenarios import DAY_OF_SYNC_GIB
 from bench.wave import WaveRun, run_in_subprocess
@@ -235,6 +235,9 @@ def main() -> None:
 
     progress(f"launch figures: LaunchWave test launch and approved cutover, waves of {args.sizes}")
     launch_runs = launch_figures(args.sizes, notes)
+    progress("install script: CPU per run of the real Linux script in one node sandbox")
+    script = install_script.measure()
+    install_script.record_figures(script)
 
     table = ["| measurement | ours | baseline (same run) | goal |", "| --- | --- | --- | --- |"]
     table += [f"| {m} | {o} | {b} | {g} |" for m, o, b, g in rows]
@@ -252,6 +255,8 @@ def main() -> None:
             "",
             *([("## Notes"), "", *[f"- {n}" for n in notes], ""] if notes else []),
             *([launch.section(launch_runs), ""] if launch_runs else []),
+            install_script.section(script),
+            "",
         ]
     )
     print("\n".join(table))

@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import results
 from bench.results import record
 from bench.wave import _TimedInvocations
 from mgn_wave_emu.harness import EmulatedAws
@@ -140,10 +140,7 @@ def section(runs: list[LaunchRun]) -> str:
 
 
 def write_section(text: str, path: Path = ROOT / "BENCHMARKS.md") -> None:
-    current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(re.escape(SECTION_START) + ".*?" + re.escape(SECTION_END), re.DOTALL)
-    updated = pattern.sub(lambda _m: text, current) if pattern.search(current) else current.rstrip() + "\n\n" + text
-    path.write_text(updated.rstrip() + "\n", encoding="utf-8")
+    results.write_section(text, SECTION_START, SECTION_END, path)
 
 
 def record_runs(runs: list[LaunchRun]) -> None:

@@ -82,6 +82,12 @@ def fake_installer() -> bytes:
     return shim_text(FAKE_INSTALLER)
 
 
+def linux_script(document: dict[str, Any]) -> str:
+    """The document's Linux step, as the SSM Agent writes it to `_script.sh`."""
+    step = next(s for s in document["mainSteps"] if s["action"] == "aws:runShellScript")
+    return "\n".join(step["inputs"]["runCommand"])
+
+
 class Fleet:
     """The scenario's source servers behind SSM. Build it with `Fleet.build`."""
 
@@ -174,8 +180,7 @@ class Fleet:
 
     def linux_script(self) -> str:
         """The document's Linux step, as the SSM Agent writes it to `_script.sh`."""
-        step = next(s for s in self.document_content["mainSteps"] if s["action"] == "aws:runShellScript")
-        return "\n".join(step["inputs"]["runCommand"])
+        return linux_script(self.document_content)
 
     def next_change_at(self) -> datetime | None:
         return self.ssm.next_change_at()

@@ -4,7 +4,8 @@ The script is the document's own `runCommand` text, run the way the SSM Agent ru
 (`sh -c <path to _script.sh>`, so its `#!/bin/bash` line decides). Its world is a directory:
 
     <root>/<node id>/
-        shims/    first on PATH: getent, curl, id, df, mgn-wave-tcp-probe (package data)
+        shims/    first on PATH: getent, curl, id, df, mgn-wave-tcp-probe, and emulated-node.sh,
+                  which they and the fake installer source (package data)
         etc/hosts the node's hosts file (MGN_WAVE_HOSTS_FILE)
         tmp/      TMPDIR: the script's work directory goes here and must be gone afterwards
         state/    what the shims answer from (dns.tsv, tcp.tsv, uid, free_kib, disks, mirror/),
@@ -26,13 +27,16 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
     from pathlib import Path
 
     from mgn_wave_emu.fleet.nodes import ManagedNode
 
 SHIM_PACKAGE = "mgn_wave_emu.fleet"
 PATH_SHIMS = ("getent", "curl", "id", "df", "mgn-wave-tcp-probe")
+# What the shims and the fake installer source: the node's uid, resolver and network (no process per
+# lookup or connection).
+SHIM_LIBRARY = "emulated-node.sh"
 FAKE_INSTALLER = "fake-aws-replication-installer-init"
 SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 RUN_TIMEOUT_SECONDS = 60.0  # real seconds: a script that hangs here is a bug, not a slow network
@@ -84,6 +88,7 @@ class NodeSandbox:
             target = self.shims / name
             target.write_bytes(shim_text(name))
             target.chmod(0o755)
+        (self.shims / SHIM_LIBRARY).write_bytes(shim_text(SHIM_LIBRARY))
         self.hosts_file.write_text("127.0.0.1   localhost localhost.localdomain\n::1         localhost6\n")
         self.run_history: list[ScriptRun] = []
 
@@ -127,11 +132,13 @@ class NodeSandbox:
         register: Callable[[RegistrationRequest], tuple[bool, str]],
         *,
         region: str = "us-east-1",
+        launcher: Sequence[str] = (),
     ) -> ScriptRun:
         """Run `script` with `SSM_<name>` for each parameter (already the node's environment
         values: an agent older than 3.3.2746.0 would pass none) and the variables the SSM Agent
         gives every command (AWS_SSM_INSTANCE_ID, AWS_SSM_REGION_NAME: executers.go). Answers the
-        fake installer's registration request through `register` while the script runs."""
+        fake installer's registration request through `register` while the script runs. `launcher`:
+        a command the script runs under (bench.install_script counts its processes with strace)."""
         for stale in ("curl.log", "registration-request", "registration-response", "stdout", "stderr"):
             (self.state / stale).unlink(missing_ok=True)
         shutil.rmtree(self.state / "installer-calls", ignore_errors=True)
@@ -155,7 +162,7 @@ class NodeSandbox:
             # As the SSM Agent does it (runshellscript.go): `sh -c <script path>`.
             with _SPAWN_LOCK:
                 process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell string from input
-                    ["/bin/sh", "-c", str(script_path)],
+                    [*launcher, "/bin/sh", "-c", str(script_path)],
                     cwd=self.root / "home",
                     env=environment,
                     stdin=subprocess.DEVNULL,
