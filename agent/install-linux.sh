@@ -123,7 +123,8 @@ emit_result() {
     json+="}"
   done
   append_json '],"reason":' "${reason:0:300}"
-  printf '%s %s}\n' "$RESULT_MARKER" "$json"
+  json+="}"
+  printf '%s %s\n' "$RESULT_MARKER" "$json"
 }
 
 # The last line, then the exit status the invocation reports.
@@ -639,8 +640,8 @@ run_installer() {
   # as `grep -o`), the last line naming an error or failure (else the last line) as `grep -i`.
   mapfile -t lines < "$install_log"
   for line in ${lines[@]+"${lines[@]}"}; do
-    rest=${line#*"source server ID"}
-    while [[ $rest != "$line" && $rest =~ s-[0-9a-zA-Z]{17} ]]; do
+    rest=$line
+    while [[ $line == *"source server ID"* && $rest =~ s-[0-9a-zA-Z]{17} ]]; do
       server_id=${BASH_REMATCH[0]}
       rest=${rest#*"$server_id"}
     done
