@@ -27,6 +27,9 @@ up every one of an AttributeValue's ten members under several aliases: about 1 m
 second for the watch's Query of a thousand waiters. `_items_as_they_are` writes an AttributeValue
 that is already its own wire form (strings, numbers as strings, booleans, lists and maps of
 those) as it is, exactly what the serializer makes of it; binary values still go through moto.
+Every request moto answers lists the public methods of its response class with
+`inspect.getmembers` to find the action's handler (about a fifth of a DynamoDB PutItem's CPU); a
+class's methods do not change while it serves, so the list is made once per class.
 CreateStateMachine validates a definition by parsing it with the ANTLR parser (about 0.2 s for
 MigrateWave's), and every test deploys the same few definitions: a definition that parsed once
 parses again, so it is validated once per process (one that fails fails every time).
@@ -52,7 +55,9 @@ from unittest import mock
 import botocore.endpoint
 import jsonpath_ng.ext.parser
 import jsonpath_ng.parser
+import moto.core.responses as moto_responses
 from moto.core.serialize import BaseJSONSerializer
+from moto.dynamodb.comparisons import get_comparison_func
 from moto.dynamodb.models.dynamo_type import Item
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
@@ -110,6 +115,18 @@ def _cached_clients(original: Any) -> Any:
         return shared(region, service)
 
     return boto_client_for
+
+
+def _method_names_once(method_names_from_class: Callable[[object], list[str]]) -> Callable[[object], list[str]]:
+    @functools.cache
+    def per_class(response_class: object) -> tuple[str, ...]:
+        return tuple(method_names_from_class(response_class))
+
+    @functools.wraps(method_names_from_class)
+    def method_names(response_class: object) -> list[str]:
+        return list(per_class(response_class))
+
+    return method_names
 
 
 def _serialized(call_action: Any) -> Any:
@@ -184,13 +201,14 @@ def _one_partition_queries(query: Any, all_items: Any) -> tuple[Any, Any]:
         if scope is None or scope[0] is not table:
             return list(all_items(table))
         _table, hash_key, comparison, range_objs = scope
-        selected = [
-            item
-            for item in table.items.get(hash_key, {}).values()
-            if isinstance(item, Item)
-            and (comparison is None or (item.range_key is not None and item.range_key.compare(comparison, range_objs)))
-        ]
-        return sorted(selected, key=lambda item: item.range_key)
+        items = [item for item in table.items.get(hash_key, {}).values() if isinstance(item, Item)]
+        if comparison is not None:
+            # DynamoType.compare, with its comparison function and operands looked up once per
+            # Query rather than once per item (an event's Query walks a 1,000-waiter partition).
+            matches = get_comparison_func(comparison)
+            operands = [operand.cast_value for operand in range_objs]
+            items = [i for i in items if i.range_key is not None and matches(i.range_key.cast_value, *operands)]
+        return sorted(items, key=lambda item: item.range_key)
 
     return query_one_partition, partition_items
 
@@ -346,11 +364,13 @@ def engine_patches(clock: VirtualClock) -> list[Any]:
         id(jsonpath_ng.parser.parse): functools.lru_cache(maxsize=4096)(jsonpath_ng.parser.parse),
         id(boto_client.boto_client_for): _cached_clients(boto_client.boto_client_for),
     }
+    listing = moto_responses.method_names_from_class
     patches = [
         *engine_time_patches(clock),
         mock.patch.object(botocore.endpoint, "time", _InstantBackoff()),
         mock.patch.object(DynamoHandler, "call_action", _serialized(DynamoHandler.call_action)),
         *dynamodb_query_patches(),
+        mock.patch.object(moto_responses, "method_names_from_class", _method_names_once(listing)),
         mock.patch.object(
             StepFunctionsParserBackend,
             "_validate_definition",

@@ -27,7 +27,6 @@ import uuid
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from unittest import mock
 from urllib.parse import unquote
 
 from botocore.awsrequest import AWSResponse
@@ -112,6 +111,23 @@ def _virtual_datetime_module(now: Callable[[], _datetime.datetime]) -> types.Mod
     return module
 
 
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """`os.environ` with `values` set while a handler runs, then exactly as it was (what
+    `mock.patch.dict` does, without clearing and refilling every variable: a tenth of a short
+    invocation's CPU went to that)."""
+    saved = dict(os.environ)
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for added in os.environ.keys() - saved.keys():
+            del os.environ[added]
+        for name, value in saved.items():
+            if os.environ.get(name) != value:
+                os.environ[name] = value
+
+
 def _response(url: str, status: int, payload: Any, headers: dict[str, str]) -> AWSResponse:
     http_headers = HTTPHeaders()
     for name, value in headers.items():
@@ -169,7 +185,7 @@ class LambdaRouter:
             }
             # What a function prints (Powertools' metrics, a stray print) goes to its logs, as
             # the runtime sends stdout and stderr to CloudWatch Logs.
-            with mock.patch.dict(os.environ, environment), redirect_stdout(self.logs), redirect_stderr(self.logs):
+            with _environment(environment), redirect_stdout(self.logs), redirect_stderr(self.logs):
                 # Imported under the function's environment, as the runtime does at cold start
                 # (Powertools reads POWERTOOLS_SERVICE_NAME when the module creates its Logger).
                 handler = self._load(function.handler)

@@ -91,6 +91,7 @@ class NodeSandbox:
         (self.shims / SHIM_LIBRARY).write_bytes(shim_text(SHIM_LIBRARY))
         self.hosts_file.write_text("127.0.0.1   localhost localhost.localdomain\n::1         localhost6\n")
         self.run_history: list[ScriptRun] = []
+        self._request_file = self.state / "registration-request"
 
     # --- the node's world ---
 
@@ -192,7 +193,8 @@ class NodeSandbox:
         return run
 
     def _answer_registration(self, register: Callable[[RegistrationRequest], tuple[bool, str]]) -> str | None:
-        request_file = self.state / "registration-request"
+        # Asked every few milliseconds while a script runs: one stat of a path built once.
+        request_file = self._request_file
         if not request_file.exists():
             return None
         fields: dict[str, str] = {}

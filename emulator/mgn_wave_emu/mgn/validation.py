@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 
@@ -28,7 +27,9 @@ class FieldError:
 
 def validate(shape: Shape, value: Any, path: str = "") -> list[FieldError]:
     """Every way `value` breaks `shape`. Values are never echoed: tag maps are `sensitive`."""
-    return list(_walk(shape, value, path))
+    errors: list[FieldError] = []
+    _checker(shape)(value, path, errors)
+    return errors
 
 
 def wire_key(member_name: str, member_shape: Shape) -> str:
@@ -39,97 +40,146 @@ def wire_key(member_name: str, member_shape: Shape) -> str:
     return str(name)
 
 
-def _walk(shape: Shape, value: Any, path: str) -> Iterator[FieldError]:
-    checker = _CHECKERS.get(shape.type_name)
-    if checker is None:
-        # document/blob/timestamp shapes do not occur in the MGN operations we emulate
-        return
-    yield from checker(shape, value, path)
+# A check appends what it finds to `errors`; it is built once per shape, since the emulator checks
+# every response it sends (a watch's DescribeSourceServers of a thousand servers walks ~100,000
+# values) and a shape's members, limits and pattern never change.
+_Check = Callable[[Any, str, list[FieldError]], None]
+# By shape identity, holding the shape: botocore hands out one Shape object per member it resolved.
+_CHECKS: dict[int, tuple[Shape, _Check]] = {}
 
 
-def _structure(shape: Shape, value: Any, path: str) -> Iterator[FieldError]:
-    if not isinstance(value, dict):
-        yield FieldError(path, "Member must be an object")
-        return
+def _checker(shape: Shape) -> _Check:
+    cached = _CHECKS.get(id(shape))
+    if cached is not None and cached[0] is shape:
+        return cached[1]
+    build = _BUILDERS.get(shape.type_name)
+    # document/blob/timestamp shapes do not occur in the MGN operations we emulate
+    check = build(shape) if build is not None else _nothing
+    _CHECKS[id(shape)] = (shape, check)
+    return check
+
+
+def _nothing(value: Any, path: str, errors: list[FieldError]) -> None:
+    del value, path, errors
+
+
+def _structure(shape: Shape) -> _Check:
     struct: StructureShape = shape  # type: ignore[assignment]
     known = {wire_key(name, member): (name, member) for name, member in struct.members.items()}
-    for key in value:
-        if key not in known:
-            yield FieldError(_join(path, key), "Unknown member")
-    for key, (name, member) in known.items():
-        member_value = value.get(key)
-        member_path = _join(path, key)
-        if member_value is None:
-            # JSON null means "absent" to the service, as it does to botocore's serializer
-            if name in struct.required_members:
-                yield FieldError(member_path, "Member must not be null")
-            continue
-        yield from _walk(member, member_value, member_path)
+    required = set(struct.required_members)
+
+    def check(value: Any, path: str, errors: list[FieldError]) -> None:
+        if not isinstance(value, dict):
+            errors.append(FieldError(path, "Member must be an object"))
+            return
+        for key in value:
+            if key not in known:
+                errors.append(FieldError(_join(path, key), "Unknown member"))
+        for key, (name, member) in known.items():
+            member_value = value.get(key)
+            if member_value is None:
+                # JSON null means "absent" to the service, as it does to botocore's serializer
+                if name in required:
+                    errors.append(FieldError(_join(path, key), "Member must not be null"))
+                continue
+            _checker(member)(member_value, _join(path, key), errors)
+
+    return check
 
 
-def _list(shape: Shape, value: Any, path: str) -> Iterator[FieldError]:
-    if not isinstance(value, list):
-        yield FieldError(path, "Member must be a list")
-        return
-    yield from _length(shape, len(value), path)
+def _list(shape: Shape) -> _Check:
+    length = _length(shape)
     member: Shape = shape.member  # type: ignore[attr-defined]
-    for index, item in enumerate(value):
-        yield from _walk(member, item, f"{path}[{index}]")
+
+    def check(value: Any, path: str, errors: list[FieldError]) -> None:
+        if not isinstance(value, list):
+            errors.append(FieldError(path, "Member must be a list"))
+            return
+        length(len(value), path, errors)
+        item_check = _checker(member)
+        for index, item in enumerate(value):
+            item_check(item, f"{path}[{index}]", errors)
+
+    return check
 
 
-def _map(shape: Shape, value: Any, path: str) -> Iterator[FieldError]:
-    if not isinstance(value, dict):
-        yield FieldError(path, "Member must be a map")
-        return
-    yield from _length(shape, len(value), path)
+def _map(shape: Shape) -> _Check:
+    length = _length(shape)
     map_shape: MapShape = shape  # type: ignore[assignment]
-    # Entries are named without their key: MGN marks tag maps `sensitive`
-    for key, item in value.items():
-        yield from _walk(map_shape.key, key, f"{path}.key")
-        yield from _walk(map_shape.value, item, f"{path}.value")
+
+    def check(value: Any, path: str, errors: list[FieldError]) -> None:
+        if not isinstance(value, dict):
+            errors.append(FieldError(path, "Member must be a map"))
+            return
+        length(len(value), path, errors)
+        key_check, value_check = _checker(map_shape.key), _checker(map_shape.value)
+        # Entries are named without their key: MGN marks tag maps `sensitive`
+        for key, item in value.items():
+            key_check(key, f"{path}.key", errors)
+            value_check(item, f"{path}.value", errors)
+
+    return check
 
 
-def _string(shape: Shape, value: Any, path: str) -> Iterator[FieldError]:
-    if not isinstance(value, str):
-        yield FieldError(path, "Member must be a string")
-        return
+def _string(shape: Shape) -> _Check:
     enum: list[str] = getattr(shape, "enum", [])
-    if enum and value not in enum:
-        yield FieldError(path, f"Member must satisfy enum value set: [{', '.join(enum)}]")
-        return
-    yield from _length(shape, len(value), path)
+    allowed = frozenset(enum)
+    length = _length(shape)
     pattern = shape.metadata.get("pattern")
-    if pattern is not None:
-        compiled = _compiled(pattern)
+    compiled = _compiled(pattern) if pattern is not None else None
+
+    def check(value: Any, path: str, errors: list[FieldError]) -> None:
+        if not isinstance(value, str):
+            errors.append(FieldError(path, "Member must be a string"))
+            return
+        if allowed and value not in allowed:
+            errors.append(FieldError(path, f"Member must satisfy enum value set: [{', '.join(enum)}]"))
+            return
+        length(len(value), path, errors)
         if compiled is not None and compiled.fullmatch(value) is None:
-            yield FieldError(path, f"Member must satisfy regular expression pattern: {pattern}")
+            errors.append(FieldError(path, f"Member must satisfy regular expression pattern: {pattern}"))
+
+    return check
 
 
-def _number(shape: Shape, value: Any, path: str) -> Iterator[FieldError]:
-    integral = shape.type_name in {"integer", "long"}
-    accepted: tuple[type, ...] = (int,) if integral else (int, float)
-    # bool is an int subclass; the service's JSON parser does not accept true for a number
-    if isinstance(value, bool) or not isinstance(value, accepted):
-        yield FieldError(path, f"Member must be of type {shape.type_name}")
-        return
+def _number(shape: Shape) -> _Check:
+    type_name = shape.type_name
+    accepted: tuple[type, ...] = (int,) if type_name in {"integer", "long"} else (int, float)
     minimum, maximum = shape.metadata.get("min"), shape.metadata.get("max")
-    if minimum is not None and value < minimum:
-        yield FieldError(path, f"Member must have value greater than or equal to {minimum}")
-    if maximum is not None and value > maximum:
-        yield FieldError(path, f"Member must have value less than or equal to {maximum}")
+
+    def check(value: Any, path: str, errors: list[FieldError]) -> None:
+        # bool is an int subclass; the service's JSON parser does not accept true for a number
+        if isinstance(value, bool) or not isinstance(value, accepted):
+            errors.append(FieldError(path, f"Member must be of type {type_name}"))
+            return
+        if minimum is not None and value < minimum:
+            errors.append(FieldError(path, f"Member must have value greater than or equal to {minimum}"))
+        if maximum is not None and value > maximum:
+            errors.append(FieldError(path, f"Member must have value less than or equal to {maximum}"))
+
+    return check
 
 
-def _boolean(shape: Shape, value: Any, path: str) -> Iterator[FieldError]:
-    if not isinstance(value, bool):
-        yield FieldError(path, "Member must be of type boolean")
+def _boolean(shape: Shape) -> _Check:
+    del shape
+
+    def check(value: Any, path: str, errors: list[FieldError]) -> None:
+        if not isinstance(value, bool):
+            errors.append(FieldError(path, "Member must be of type boolean"))
+
+    return check
 
 
-def _length(shape: Shape | ListShape | MapShape, length: int, path: str) -> Iterator[FieldError]:
+def _length(shape: Shape | ListShape | MapShape) -> Callable[[int, str, list[FieldError]], None]:
     minimum, maximum = shape.metadata.get("min"), shape.metadata.get("max")
-    if minimum is not None and length < minimum:
-        yield FieldError(path, f"Member must have length greater than or equal to {minimum}")
-    if maximum is not None and length > maximum:
-        yield FieldError(path, f"Member must have length less than or equal to {maximum}")
+
+    def check(length: int, path: str, errors: list[FieldError]) -> None:
+        if minimum is not None and length < minimum:
+            errors.append(FieldError(path, f"Member must have length greater than or equal to {minimum}"))
+        if maximum is not None and length > maximum:
+            errors.append(FieldError(path, f"Member must have length less than or equal to {maximum}"))
+
+    return check
 
 
 @functools.cache
@@ -145,7 +195,7 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-_CHECKERS = {
+_BUILDERS: dict[str, Callable[[Shape], _Check]] = {
     "structure": _structure,
     "list": _list,
     "map": _map,

@@ -17,6 +17,7 @@ from unittest import mock
 
 import boto3
 import botocore.endpoint
+import moto.core.responses as moto_responses
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
@@ -27,6 +28,7 @@ from mgn_wave_emu.engine_patches import (
     ENGINE_BLOCKING_CALLS,
     ENGINE_PACKAGE,
     NOT_LOADED,
+    _method_names_once,
     engine_modules,
     engine_patches,
     engine_time_patches,
@@ -148,3 +150,26 @@ def test_a_throttled_calls_backoff_costs_no_wall_time() -> None:
         for patch in reversed(patches):
             patch.stop()
     assert botocore.endpoint.time is time
+
+
+def test_moto_lists_a_response_classs_methods_once_and_still_finds_every_action() -> None:
+    # Given: moto's handler lookup, counted, behind the emulator's once-per-class cache
+    listings: list[object] = []
+    original = moto_responses.method_names_from_class
+
+    def counting(response_class: object) -> list[str]:
+        listings.append(response_class)
+        return original(response_class)
+
+    patches = [p for p in engine_patches(VirtualClock()) if getattr(p, "attribute", "") == "method_names_from_class"]
+    # moto's call_action looks the name up in moto.core.responses: a move breaks the patch here
+    assert [p.getter() for p in patches] == [moto_responses]
+    with mock_aws(), mock.patch.object(moto_responses, "method_names_from_class", _method_names_once(counting)):
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        # When: three requests reach the same response class
+        url = sqs.create_queue(QueueName="q")["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody="m")
+        received = sqs.receive_message(QueueUrl=url)["Messages"]
+    # Then: every action was dispatched, and the class's methods were listed once
+    assert [m["Body"] for m in received] == ["m"]
+    assert len(listings) == 1
