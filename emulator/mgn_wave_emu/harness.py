@@ -111,6 +111,8 @@ class EmulatedAws:
         # Set whenever an execution ends: `wait` blocks on it instead of polling DescribeExecution,
         # whose serialization cost the emulation about 40 % of its CPU at 20 polls a second.
         self._execution_ended = threading.Event()
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
 
     def __enter__(self) -> Self:
         self._mock.start()
@@ -213,7 +215,14 @@ class EmulatedAws:
         router.fault_plan = plan
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=self.region)  # type: ignore[call-overload]
+        """The test driver's client of `service` (one per service: clients are thread-safe). Made
+        once because making one reads the whole of `os.environ` (botocore's proxy lookup), which a
+        Lambda invocation on another thread changes as it starts and ends."""
+        with self._clients_lock:
+            made = self._clients.get(service)
+            if made is None:
+                made = self._clients[service] = boto3.client(service, region_name=self.region)  # type: ignore[call-overload]
+            return made
 
     def deploy(
         self, parameters: dict[str, str], template_path: Path = TEMPLATE_PATH, stack_name: str = "mgn-wave"
