@@ -59,6 +59,24 @@ def _parameter(spec: DocumentParameter) -> dict[str, Any]:
     return rendered
 
 
+# What a node runs is the script without its full-line comments. SSM counts a document and the
+# parameters of a SendCommand against one 64 KB quota (docs/aws-facts.md, "SSM"), and the
+# parameters need room: the session token alone may be up to MAX_VALUE_CHARS. The comments, the
+# why of every rule, stay in agent/; the node gets a pointer to them.
+PARAMETER_ROOM_BYTES = 10 * 1024
+
+
+def deployed_script(source: Path) -> str:
+    """`source` as the document carries it: the first line kept (the shebang), then a pointer to
+    the commented source, then every line that is not a comment of its own."""
+    first, *rest = source.read_text(encoding="ascii").splitlines(keepends=True)
+    pointer = f"# mgn-wave {source.name}, comments removed to fit SSM's 64 KB; the commented source is agent/{source.name}\n"
+    kept = [line for line in rest if not line.lstrip().startswith("#")]
+    if first.startswith("#!"):
+        return first + pointer + "".join(kept)
+    return pointer + ("" if first.lstrip().startswith("#") else first) + "".join(kept)
+
+
 def render_document(parameters_spec: Sequence[DocumentParameter] = DOCUMENT_PARAMETERS) -> dict[str, Any]:
     """The document content (a mapping, as `AWS::SSM::Document.Content` takes it)."""
     return {
@@ -72,7 +90,7 @@ def render_document(parameters_spec: Sequence[DocumentParameter] = DOCUMENT_PARA
                 "precondition": {"StringEquals": ["platformType", "Linux"]},
                 # The whole script as one element: the agent writes it to _script.sh unchanged.
                 "inputs": {
-                    "runCommand": [LINUX_SCRIPT.read_text(encoding="ascii")],
+                    "runCommand": [deployed_script(LINUX_SCRIPT)],
                     "timeoutSeconds": EXECUTION_TIMEOUT_SECONDS,
                 },
             },
@@ -81,7 +99,7 @@ def render_document(parameters_spec: Sequence[DocumentParameter] = DOCUMENT_PARA
                 "name": WINDOWS_STEP_NAME,
                 "precondition": {"StringEquals": ["platformType", "Windows"]},
                 "inputs": {
-                    "runCommand": [WINDOWS_SCRIPT.read_text(encoding="ascii")],
+                    "runCommand": [deployed_script(WINDOWS_SCRIPT)],
                     "timeoutSeconds": EXECUTION_TIMEOUT_SECONDS,
                 },
             },

@@ -11,10 +11,18 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+import tree_sitter
+import tree_sitter_bash
+import tree_sitter_powershell
+import yaml
+
 from agent.document import (
     GENERATED_HEADER,
+    LINUX_SCRIPT,
     MAX_DOCUMENT_BYTES,
     NESTED_TEMPLATE,
+    PARAMETER_ROOM_BYTES,
+    WINDOWS_SCRIPT,
     main,
     render_content_yaml,
     render_document,
@@ -24,6 +32,7 @@ from mgn_wave.agent_install.parameters import (
     DOCUMENT_PARAMETERS,
     EXECUTION_TIMEOUT_SECONDS,
     LINUX_STEP_NAME,
+    MAX_VALUE_CHARS,
     WINDOWS_STEP_NAME,
 )
 from mgn_wave_emu.fleet import install_document_from_template
@@ -123,10 +132,47 @@ def test_install_document_never_uses_textual_parameter_substitution() -> None:
     assert "{{" not in text
 
 
-def test_install_document_fits_the_ssm_size_limit() -> None:
-    # An SSM document's content may not exceed 64 KB, in either form CloudFormation could send
-    assert len(json.dumps(DOCUMENT).encode()) <= MAX_DOCUMENT_BYTES
-    assert len(render_content_yaml(DOCUMENT).encode()) <= MAX_DOCUMENT_BYTES
+def test_install_document_leaves_room_for_the_parameters_under_the_ssm_size_limit() -> None:
+    # SSM counts the document and a SendCommand's parameters against one 64 KB quota, in either
+    # form CloudFormation could store the document: a session token of MAX_VALUE_CHARS must fit
+    for stored in (json.dumps(DOCUMENT), render_content_yaml(DOCUMENT), yaml.safe_dump(DOCUMENT)):
+        assert len(stored.encode()) + PARAMETER_ROOM_BYTES <= MAX_DOCUMENT_BYTES
+    assert PARAMETER_ROOM_BYTES > MAX_VALUE_CHARS
+
+
+@pytest.mark.parametrize(
+    ("source", "language"),
+    [(LINUX_SCRIPT, tree_sitter_bash.language), (WINDOWS_SCRIPT, tree_sitter_powershell.language)],
+    ids=["linux", "windows"],
+)
+def test_install_document_runs_each_script_as_written_less_its_comments(source: Path, language: Any) -> None:
+    # Given: the script a node runs (the document's) and its source in agent/
+    step = next(s for s in DOCUMENT["mainSteps"] if s["name"] == STEP_BY_SOURCE[source.name])
+    deployed = step["inputs"]["runCommand"][0]
+    parser = tree_sitter.Parser(tree_sitter.Language(language()))
+    # Then: the same program, token for token (a `#` line inside a string would differ here)
+    assert _tokens(parser, deployed) == _tokens(parser, source.read_text(encoding="ascii"))
+    assert not parser.parse(deployed.encode()).root_node.has_error
+    # and a comment names where the commented source is
+    assert f"agent/{source.name}" in deployed.splitlines()[0] + deployed.splitlines()[1]
+    assert len(deployed) < len(source.read_text(encoding="ascii")) * 0.9
+
+
+STEP_BY_SOURCE = {LINUX_SCRIPT.name: LINUX_STEP_NAME, WINDOWS_SCRIPT.name: WINDOWS_STEP_NAME}
+
+
+def _tokens(parser: tree_sitter.Parser, text: str) -> list[str]:
+    """The script's leaves, comments left out."""
+    leaves: list[str] = []
+    stack = [parser.parse(text.encode()).root_node]
+    while stack:
+        node = stack.pop()
+        if node.type == "comment":
+            continue
+        if node.child_count == 0:
+            leaves.append(node.text.decode() if node.text is not None else "")
+        stack.extend(reversed(node.children))
+    return leaves
 
 
 def test_install_document_module_prints_the_document_as_yaml() -> None:
