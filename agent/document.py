@@ -60,9 +60,9 @@ def _parameter(spec: DocumentParameter) -> dict[str, Any]:
 
 
 # What a node runs is the script without its full-line comments. SSM counts a document and the
-# parameters of a SendCommand against one 64 KB quota (docs/aws-facts.md, "SSM"), and the
-# parameters need room: the session token alone may be up to MAX_VALUE_CHARS. The comments, the
-# why of every rule, stay in agent/; the node gets a pointer to them.
+# parameters of a SendCommand against one 64 KB quota (docs/aws-facts.md, "Hard limits"), and the
+# parameters need room: the session token alone may be MAX_VALUE_CHARS (8,192) long. The comments,
+# the why of every rule, stay in agent/; the node gets a pointer to them.
 PARAMETER_ROOM_BYTES = 10 * 1024
 
 
@@ -70,7 +70,7 @@ def deployed_script(source: Path) -> str:
     """`source` as the document carries it: the first line kept (the shebang), then a pointer to
     the commented source, then every line that is not a comment of its own."""
     first, *rest = source.read_text(encoding="ascii").splitlines(keepends=True)
-    pointer = f"# mgn-wave {source.name}, comments removed to fit SSM's 64 KB; the commented source is agent/{source.name}\n"
+    pointer = f"# mgn-wave {source.name} without its comments (SSM's 64 KB); commented: agent/{source.name}\n"
     kept = [line for line in rest if not line.lstrip().startswith("#")]
     if first.startswith("#!"):
         return first + pointer + "".join(kept)

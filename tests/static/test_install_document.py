@@ -10,7 +10,6 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 import pytest
-
 import tree_sitter
 import tree_sitter_bash
 import tree_sitter_powershell
@@ -152,7 +151,6 @@ def test_install_document_runs_each_script_as_written_less_its_comments(source: 
     parser = tree_sitter.Parser(tree_sitter.Language(language()))
     # Then: the same program, token for token (a `#` line inside a string would differ here)
     assert _tokens(parser, deployed) == _tokens(parser, source.read_text(encoding="ascii"))
-    assert not parser.parse(deployed.encode()).root_node.has_error
     # and a comment names where the commented source is
     assert f"agent/{source.name}" in deployed.splitlines()[0] + deployed.splitlines()[1]
     assert len(deployed) < len(source.read_text(encoding="ascii")) * 0.9
