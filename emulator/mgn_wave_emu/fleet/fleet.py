@@ -201,14 +201,20 @@ class Fleet:
         return self._run_script(node, self._prepare(node, parameters, mirror), parameters)
 
     def execute_many(self, nodes: list[ManagedNode], parameters: dict[str, str]) -> dict[str, ScriptRun]:
-        """`execute` on each node, the scripts `script_workers` at a time (each in its own sandbox;
-        the node's world is prepared first, one node after another). By node ID."""
+        """`execute` on each node, the scripts `script_workers` at a time, each in its own sandbox.
+        By node ID."""
         # The buckets cannot change during one SendCommand: read them once, not once per node.
         mirror = self.mirror()
-        prepared = [(node, self._prepare(node, parameters, mirror)) for node in nodes]
+
+        def prepare_and_run(node: ManagedNode) -> ScriptRun:
+            # A worker prepares its node's world (files in its own sandbox, answers from the network
+            # view, which only reads) while the other runs a script: prepared one after another up
+            # front, the 50 nodes of a command left the cores idle for a quarter of a second.
+            return self._run_script(node, self._prepare(node, parameters, mirror), parameters)
+
         with ThreadPoolExecutor(max_workers=max(1, self.script_workers)) as pool:
-            runs = list(pool.map(lambda item: self._run_script(item[0], item[1], parameters), prepared))
-        return {node.node_id: run for (node, _), run in zip(prepared, runs, strict=True)}
+            runs = list(pool.map(prepare_and_run, nodes))
+        return {node.node_id: run for node, run in zip(nodes, runs, strict=True)}
 
     def _prepare(
         self, node: ManagedNode, parameters: dict[str, str], mirror: dict[str, dict[str, bytes] | None] | None = None
