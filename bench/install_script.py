@@ -28,7 +28,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import results
-from bench.results import record
 from mgn_wave.agent_install.parameters import (
     HASHES_BUCKET_PREFIX,
     INSTALLER_BUCKET_PREFIX,
@@ -184,10 +183,10 @@ def write_section(text: str, path: Path = ROOT / "BENCHMARKS.md") -> None:
 
 
 def record_figures(figures: ScriptFigures) -> None:
-    results: dict[str, object] = {"install_script_cpu_ms": round(figures.cpu_ms_per_run, 1)}
+    measured: dict[str, object] = {"install_script_cpu_ms": round(figures.cpu_ms_per_run, 1)}
     if figures.processes_per_run is not None:
-        results["install_script_processes"] = figures.processes_per_run
-    record(results)
+        measured["install_script_processes"] = figures.processes_per_run
+    results.record(measured)
 
 
 def main() -> None:
